@@ -1,0 +1,11 @@
+/*
+ * Subcommands of the `overt` binary.  Each takes the arguments after its name (argv[0] is the
+ * subcommand name) and returns the process exit status.  One file per subcommand (cmd_<name>.c)
+ * or the module's own <module>_main().
+ */
+#ifndef OVERT_CLI_CMDS_H
+#define OVERT_CLI_CMDS_H
+
+int cmd_version(int argc, char **argv);
+
+#endif
