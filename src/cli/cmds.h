@@ -7,5 +7,8 @@
 #define OVERT_CLI_CMDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_pki(int argc, char **argv);
+int cmd_x1(int argc, char **argv);
+int cmd_poi(int argc, char **argv);
 
 #endif

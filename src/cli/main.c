@@ -15,6 +15,9 @@ struct command {
 
 static const struct command commands[] = {
 	{"version", cmd_version, "print the version"},
+	{"poi", cmd_poi, "EPC interception point: GTP capture, X1 tasks, X2/X3 out"},
+	{"pki", cmd_pki, "create a test CA and role certificates (pki init DIR)"},
+	{"x1", cmd_x1, "X1 client: provision and query a POI or MDF (TS 103 221-1)"},
 };
 
 static void

@@ -476,7 +476,7 @@ conf_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
 	char *end;
 	errno = 0;
 	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 || p == 0 || p > 65535)
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 || p > 65535)
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';

@@ -58,7 +58,8 @@ int conf_bool(struct conf *, const struct conf_node *from, const char *path, int
 int conf_check_keys(struct conf *, const struct conf_node *from, const char *path,
     const char *const allowed[]);
 
-/* Parses "host:port" or "[v6]:port" into host (NUL-terminated) and port.  0 or -1. */
+/* Parses "host:port" or "[v6]:port" into host (NUL-terminated) and port (0..65535; callers
+ * that need a real port refuse 0).  Returns 0 or -1. */
 int conf_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);
 
 #endif

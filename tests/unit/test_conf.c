@@ -80,7 +80,8 @@ test_hostport(void **state)
 	assert_int_equal(port, 443);
 	assert_int_equal(conf_hostport("[::1]:8443", host, sizeof(host), &port), 0);
 	assert_string_equal(host, "::1");
-	assert_int_equal(conf_hostport("host:0", host, sizeof(host), &port), -1);
+	assert_int_equal(conf_hostport("host:0", host, sizeof(host), &port), 0);
+	assert_int_equal(port, 0);
 	assert_int_equal(conf_hostport("host:65536", host, sizeof(host), &port), -1);
 	assert_int_equal(conf_hostport("host", host, sizeof(host), &port), -1);
 	assert_int_equal(conf_hostport(":80", host, sizeof(host), &port), -1);
