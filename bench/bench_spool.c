@@ -12,6 +12,7 @@
  *
  *   bench_spool [--dir DIR] [--mb N] [--batch N] [--reps N]      (BENCH_QUICK=1: 32 MiB)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -97,14 +98,26 @@ run_plain(const char *dir, const struct work *w, uint32_t batch, int sync)
 	return t;
 }
 
+/* Empties and removes the bench's own spool directory (flat: segment files and the cursor). */
 static void
 rm_spool(const char *sdir)
 {
-	char cmd[4200];
-	/* The bench's own temporary spool directory: files are seg-*.spl and cursor. */
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", sdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_spool: cannot remove %s\n", sdir);
+	DIR *d = opendir(sdir);
+	struct dirent *de;
+	char p[8192];
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", sdir, de->d_name);
+		if (unlink(p) != 0)
+			perror(p);
+	}
+	closedir(d);
+	if (rmdir(sdir) != 0)
+		perror(sdir);
 }
 
 static double

@@ -2,8 +2,9 @@
  * libFuzzer target for the LEMF side of src/hi2: the input is an HI2/HI3 TCP byte stream, cut
  * with hi2_split() and decoded PDU by PDU with hi2_decode(), the payload items read with the
  * iterators; the same bytes are also tried as one X2 payload format 14 (hi2_iri_decode_x2).
- * Differential check: whatever decodes and is acceptable to the encoders is re-encoded and
- * decoded again, and must come back with the same fields.
+ * Differential checks: whatever decodes and is acceptable to the encoders is re-encoded and
+ * decoded again, and must come back with the same fields; the per-stream encoder must produce
+ * the stateless encoder's bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +16,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static uint8_t out[HI2_MAX_PDU];
+static uint8_t out[HI2_MAX_PDU], out2[HI2_MAX_PDU];
+
+/* The per-stream encoder must produce the stateless encoder's bytes. */
+static void
+same_as_stream(const struct hi2_pshdr *h, const struct hi2_cc *cc, const struct hi2_eps_iri *iri,
+	       size_t len)
+{
+	struct hi2_stream st;
+	struct ovt_builder b;
+	struct hi2_diag d;
+	FZ_CHECK(hi2_stream_init(&st, h, &d) == HI2_OK);
+	bld_init_fixed(&b, out2, sizeof(out2));
+	if (cc != NULL)
+		FZ_CHECK(hi2_stream_cc(&st, &b, h->ts_sec, h->ts_usec, cc, &d) == HI2_OK);
+	else
+		FZ_CHECK(hi2_stream_iri(&st, &b, h->ts_sec, h->ts_usec, iri, &d) == HI2_OK);
+	FZ_CHECK(bld_len(&b) == len && memcmp(out, out2, len) == 0);
+	FZ_CHECK(st.hdr.seq == h->seq + 1);
+}
 
 static int
 same(struct hi2_bytes a, struct hi2_bytes b)
@@ -48,6 +67,7 @@ roundtrip_iri(const struct hi2_pshdr *h, const struct hi2_eps_iri *iri)
 	bld_init_fixed(&b, out, sizeof(out));
 	if (hi2_encode_iri(&b, h, iri, &d) != HI2_OK)
 		return;		/* a field outside what we send (the decoder is more liberal) */
+	same_as_stream(h, NULL, iri, bld_len(&b));
 	FZ_CHECK(hi2_decode(out, bld_len(&b), &p, &d) == HI2_OK);
 	FZ_CHECK(hi2_next_iri(&p, &it) == 1);
 	check_iri_equal(iri, &it.eps);
@@ -68,6 +88,7 @@ roundtrip_cc(const struct hi2_pshdr *h, const struct hi2_cc_item *ci)
 	bld_init_fixed(&b, out, sizeof(out));
 	if (hi2_encode_cc(&b, h, &cc, &d) != HI2_OK)
 		return;
+	same_as_stream(h, &cc, NULL, bld_len(&b));
 	FZ_CHECK(hi2_decode(out, bld_len(&b), &p, &d) == HI2_OK);
 	FZ_CHECK(hi2_next_cc(&p, &back) == 1);
 	FZ_CHECK(same(back.pkt, ci->pkt) && same(back.corr, ci->corr));

@@ -97,34 +97,169 @@ struct ber_mark {
 };
 
 /* Octets needed for the definite length n: 1..5, or 0 when n > 0xffffffff. */
-size_t ber_len_size(size_t n);
+static inline size_t
+ber_len_size(size_t n)
+{
+	if (n < 0x80)
+		return 1;
+	if (n <= 0xff)
+		return 2;
+	if (n <= 0xffff)
+		return 3;
+	if (n <= 0xffffff)
+		return 4;
+	if ((uint64_t)n <= 0xffffffffu)
+		return 5;
+	return 0;
+}
+
 /* Octets of a whole TLV with tag number < 31 and content length n (size-first callers). */
-size_t ber_tlv_size(size_t n);
+static inline size_t
+ber_tlv_size(size_t n)
+{
+	return 1 + ber_len_size(n) + n;
+}
+
+/* Out-of-line halves of the inline writers below (any tag, any length). */
+void ber_put_tag_slow(struct ovt_builder *b, uint32_t tag);
+void ber_put_len_slow(struct ovt_builder *b, size_t n);
+
+/* n writable bytes at the end of b, or NULL with the sticky error set.  One bounds check for a
+ * whole small TLV instead of one per octet. */
+static inline uint8_t *
+ber_room(struct ovt_builder *b, size_t n)
+{
+	if (!b->err && b->cap - b->len >= n) {
+		uint8_t *p = b->buf + b->len;
+		b->len += n;
+		return p;
+	}
+	return bld_reserve(b, n);
+}
 
 /* Identifier octets of tag (X.690 8.1.2); tag numbers above BER_MAX_TAG_NUM set the error. */
-void ber_put_tag(struct ovt_builder *b, uint32_t tag);
+static inline void
+ber_put_tag(struct ovt_builder *b, uint32_t tag)
+{
+	uint8_t *p;
+	if ((tag & 0x1fffffe0u) == 0 && BER_TAG_NUM(tag) <= 30) {	/* 8.1.2.3: one octet */
+		if ((p = ber_room(b, 1)) != NULL)
+			p[0] = (uint8_t)((tag >> 24) & 0xe0) | (uint8_t)tag;
+		return;
+	}
+	ber_put_tag_slow(b, tag);
+}
+
 /* Definite length octets, minimal form (8.1.3); n > 0xffffffff sets the error. */
-void ber_put_len(struct ovt_builder *b, size_t n);
+static inline void
+ber_put_len(struct ovt_builder *b, size_t n)
+{
+	uint8_t *p;
+	if (n < 0x80) {						/* 8.1.3.4: short form */
+		if ((p = ber_room(b, 1)) != NULL)
+			p[0] = (uint8_t)n;
+		return;
+	}
+	ber_put_len_slow(b, n);
+}
+void ber_close_slow(struct ovt_builder *b, const struct ber_mark *m);
+
 /* Tag, then length slot sized for a content of about hint octets.  Pair with ber_close(). */
-void ber_open(struct ovt_builder *b, uint32_t tag, size_t hint, struct ber_mark *m);
+static inline void
+ber_open(struct ovt_builder *b, uint32_t tag, size_t hint, struct ber_mark *m)
+{
+	size_t ll = ber_len_size(hint);
+
+	ber_put_tag(b, tag);
+	m->start = b->len;
+	m->lenlen = ll != 0 ? ll : 5;
+	(void)ber_room(b, m->lenlen);
+}
+
 /* Writes the length of everything added since ber_open(m), moving the content if the slot size
  * was wrong.  Marks close innermost first. */
-void ber_close(struct ovt_builder *b, const struct ber_mark *m);
+static inline void
+ber_close(struct ovt_builder *b, const struct ber_mark *m)
+{
+	size_t content;
+	uint8_t *p;
+
+	if (b->err || m->start > b->len || b->len - m->start < m->lenlen ||
+	    ber_len_size(content = b->len - m->start - m->lenlen) != m->lenlen) {
+		ber_close_slow(b, m);	/* error, misuse, or the slot must change size */
+		return;
+	}
+	p = b->buf + m->start;
+	if (m->lenlen == 1) {
+		p[0] = (uint8_t)content;		/* short form, 8.1.3.4 */
+		return;
+	}
+	p[0] = (uint8_t)(0x80 | (m->lenlen - 1));	/* long form, 8.1.3.5 */
+	for (size_t i = m->lenlen - 1; i >= 1; i--, content >>= 8)
+		p[i] = (uint8_t)content;
+}
 
 /* Primitive TLV with the given contents (OCTET STRING, PrintableString, raw OID contents...). */
-void ber_put_octets(struct ovt_builder *b, uint32_t tag, const void *p, size_t n);
+static inline void
+ber_put_octets(struct ovt_builder *b, uint32_t tag, const void *p, size_t n)
+{
+	ber_put_tag(b, tag);
+	ber_put_len(b, n);
+	bld_add_bytes(b, p, n);
+}
+
+/* Contents octets of the INTEGER v >= 0 in minimal two's complement (8.3.2): 1..9. */
+static inline size_t
+ber_uint_size(uint64_t v)
+{
+	size_t n = 1;
+	while (n < 9 && (v >> (8 * n - 1)) != 0)	/* room for the value and a 0 sign bit */
+		n++;
+	return n;
+}
+
 /* INTEGER or ENUMERATED with a non-negative value, minimal two's complement (8.3.2, 8.4). */
-void ber_put_uint(struct ovt_builder *b, uint32_t tag, uint64_t v);
+static inline void
+ber_put_uint(struct ovt_builder *b, uint32_t tag, uint64_t v)
+{
+	/* 8.3.2: the fewest octets such that the value is not negative in two's complement, so
+	 * a leading 0x00 is added exactly when the top bit of the first octet is set. */
+	size_t n = ber_uint_size(v);
+	uint8_t *p;
+
+	ber_put_tag(b, tag);
+	if ((p = ber_room(b, 1 + n)) == NULL)
+		return;
+	p[0] = (uint8_t)n;
+	for (size_t i = 0; i < n; i++)
+		p[1 + i] = i + 8 >= n ? (uint8_t)(v >> (8 * (n - 1 - i))) : 0;
+}
 /* NULL (8.8). */
 void ber_put_null(struct ovt_builder *b, uint32_t tag);
 /* OBJECT IDENTIFIER from n arcs (8.19): n >= 2, arc0 <= 2, arc1 < 40 unless arc0 == 2. */
 void ber_put_oid(struct ovt_builder *b, uint32_t tag, const uint32_t *arcs, size_t n);
+/* A UTC second formatted once as "YYYYMMDDhhmmss" and kept: a PDU stream re-uses it for every
+ * PDU within the same second and for both of a PDU's time types.  Zero-initialise, then
+ * ber_time_set(); it converts only when the second changes.  Owned by the caller (no global
+ * cache), so it is as thread-safe as the struct that holds it. */
+struct ber_time {
+	int64_t sec;
+	int64_t year;
+	uint8_t valid;
+	uint8_t digits[14];
+};
+/* 0 on success; -1 (t invalid) outside years 0..9999. */
+int ber_time_set(struct ber_time *t, int64_t sec);
+
 /* GeneralizedTime "YYYYMMDDhhmmss[.f]Z" in UTC (X.680 46) with 0, 3 or 6 fraction digits.
  * Years 0..9999. */
 void ber_put_gentime(struct ovt_builder *b, uint32_t tag, int64_t sec, uint32_t usec,
 		     unsigned frac_digits);
+void ber_put_gentime_t(struct ovt_builder *b, uint32_t tag, const struct ber_time *t,
+		       uint32_t usec, unsigned frac_digits);
 /* UTCTime "YYMMDDhhmmssZ" (X.680 47); only years 1950..2049 are representable. */
 void ber_put_utctime(struct ovt_builder *b, uint32_t tag, int64_t sec);
+void ber_put_utctime_t(struct ovt_builder *b, uint32_t tag, const struct ber_time *t);
 
 /* ---- reader -------------------------------------------------------------------------------- */
 

@@ -7,28 +7,6 @@
 
 #include <string.h>
 
-size_t
-ber_len_size(size_t n)
-{
-	if (n < 0x80)
-		return 1;
-	if (n <= 0xff)
-		return 2;
-	if (n <= 0xffff)
-		return 3;
-	if (n <= 0xffffff)
-		return 4;
-	if ((uint64_t)n <= 0xffffffffu)
-		return 5;
-	return 0;
-}
-
-size_t
-ber_tlv_size(size_t n)
-{
-	return 1 + ber_len_size(n) + n;
-}
-
 /* Writes the definite length n into exactly lenlen octets at dst (lenlen == ber_len_size(n)). */
 static void
 put_len_at(uint8_t *dst, size_t n, size_t lenlen)
@@ -46,7 +24,7 @@ put_len_at(uint8_t *dst, size_t n, size_t lenlen)
 }
 
 void
-ber_put_tag(struct ovt_builder *b, uint32_t tag)
+ber_put_tag_slow(struct ovt_builder *b, uint32_t tag)
 {
 	uint8_t id = (uint8_t)(tag >> 24) & 0xe0;
 	uint32_t num = BER_TAG_NUM(tag);
@@ -72,34 +50,21 @@ ber_put_tag(struct ovt_builder *b, uint32_t tag)
 }
 
 void
-ber_put_len(struct ovt_builder *b, size_t n)
+ber_put_len_slow(struct ovt_builder *b, size_t n)
 {
 	size_t ll = ber_len_size(n);
-	uint8_t t[5];
+	uint8_t *p;
 
 	if (ll == 0) {
 		b->err = 1;
 		return;
 	}
-	put_len_at(t, n, ll);
-	bld_add_bytes(b, t, ll);
+	if ((p = ber_room(b, ll)) != NULL)
+		put_len_at(p, n, ll);
 }
 
 void
-ber_open(struct ovt_builder *b, uint32_t tag, size_t hint, struct ber_mark *m)
-{
-	size_t ll = ber_len_size(hint);
-
-	if (ll == 0)
-		ll = 5;
-	ber_put_tag(b, tag);
-	m->start = bld_len(b);
-	m->lenlen = ll;
-	(void)bld_reserve(b, ll);
-}
-
-void
-ber_close(struct ovt_builder *b, const struct ber_mark *m)
+ber_close_slow(struct ovt_builder *b, const struct ber_mark *m)
 {
 	if (b->err)
 		return;
@@ -125,30 +90,6 @@ ber_close(struct ovt_builder *b, const struct ber_mark *m)
 		b->len -= m->lenlen - need;
 	}
 	put_len_at(b->buf + m->start, content, need);
-}
-
-void
-ber_put_octets(struct ovt_builder *b, uint32_t tag, const void *p, size_t n)
-{
-	ber_put_tag(b, tag);
-	ber_put_len(b, n);
-	bld_add_bytes(b, p, n);
-}
-
-void
-ber_put_uint(struct ovt_builder *b, uint32_t tag, uint64_t v)
-{
-	/* 8.3.2: the fewest octets such that the value is not negative in two's complement, so a
-	 * leading 0x00 is added exactly when the top bit of the first octet is set. */
-	uint8_t t[9];
-	size_t n = 1;
-	while (n < 8 && (v >> (8 * n)) != 0)
-		n++;
-	size_t lead = ((v >> (8 * (n - 1))) & 0x80) ? 1 : 0;
-	t[0] = 0;
-	for (size_t i = 0; i < n; i++)
-		t[lead + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-	ber_put_octets(b, tag, t, n + lead);
 }
 
 void
@@ -205,80 +146,117 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+/* n decimal digits of v, n even or 1..: two at a time from a table (hot path: time stamps). */
 static void
 put_digits(uint8_t *dst, unsigned v, unsigned n)
 {
-	while (n-- > 0) {
-		dst[n] = (uint8_t)('0' + v % 10);
-		v /= 10;
+	static const char pairs[201] =
+	    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	    "8081828384858687888990919293949596979899";
+	while (n >= 2) {
+		n -= 2;
+		dst[n] = (uint8_t)pairs[2 * (v % 100)];
+		dst[n + 1] = (uint8_t)pairs[2 * (v % 100) + 1];
+		v /= 100;
 	}
+	if (n == 1)
+		dst[0] = (uint8_t)('0' + v % 10);
 }
 
-/* Splits sec into date and time of day; returns the year. */
-static int64_t
-split_time(int64_t sec, unsigned *mon, unsigned *day, unsigned *hms)
+int
+ber_time_set(struct ber_time *t, int64_t sec)
 {
-	int64_t days = sec / 86400, rem = sec % 86400;
-	if (rem < 0) {
-		rem += 86400;
+	unsigned mon, day, rem;
+	int64_t days, y;
+
+	if (t->valid && t->sec == sec)
+		return 0;
+	t->valid = 0;
+	if (sec < -62167219200 || sec > 253402300799)	/* 0000-01-01 .. 9999-12-31 */
+		return -1;
+	days = sec / 86400;
+	if (sec % 86400 < 0)
 		days--;
+	rem = (unsigned)(sec - days * 86400);
+	civil_from_days(days, &y, &mon, &day);
+	put_digits(t->digits, (unsigned)y, 4);
+	put_digits(t->digits + 4, mon, 2);
+	put_digits(t->digits + 6, day, 2);
+	put_digits(t->digits + 8, rem / 3600, 2);
+	put_digits(t->digits + 10, rem / 60 % 60, 2);
+	put_digits(t->digits + 12, rem % 60, 2);
+	t->sec = sec;
+	t->year = y;
+	t->valid = 1;
+	return 0;
+}
+
+void
+ber_put_gentime_t(struct ovt_builder *b, uint32_t tag, const struct ber_time *t, uint32_t usec,
+		  unsigned frac_digits)
+{
+	size_t n = 15 + (frac_digits ? 1 + frac_digits : 0);
+	uint8_t *p;
+
+	if (!t->valid || usec > 999999 || (frac_digits != 0 && frac_digits != 3 &&
+					   frac_digits != 6)) {
+		b->err = 1;
+		return;
 	}
-	int64_t y;
-	civil_from_days(days, &y, mon, day);
-	*hms = (unsigned)rem;
-	return y;
+	ber_put_tag(b, tag);
+	if ((p = ber_room(b, 1 + n)) == NULL)
+		return;
+	p[0] = (uint8_t)n;
+	memcpy(p + 1, t->digits, 14);
+	if (frac_digits != 0) {
+		p[15] = '.';
+		put_digits(p + 16, frac_digits == 3 ? usec / 1000 : usec, frac_digits);
+	}
+	p[n] = 'Z';
 }
 
 void
 ber_put_gentime(struct ovt_builder *b, uint32_t tag, int64_t sec, uint32_t usec,
 		unsigned frac_digits)
 {
-	uint8_t t[BER_TIME_MAX];
-	unsigned mon, day, hms;
-	size_t n = 0;
+	struct ber_time t = {0};
 
-	if (usec > 999999 || (frac_digits != 0 && frac_digits != 3 && frac_digits != 6) ||
-	    sec < -62167219200 || sec > 253402300799) {	/* 0000-01-01 .. 9999-12-31 */
+	if (ber_time_set(&t, sec) != 0) {
 		b->err = 1;
 		return;
 	}
-	int64_t y = split_time(sec, &mon, &day, &hms);
-	put_digits(t, (unsigned)y, 4);
-	put_digits(t + 4, mon, 2);
-	put_digits(t + 6, day, 2);
-	put_digits(t + 8, hms / 3600, 2);
-	put_digits(t + 10, hms / 60 % 60, 2);
-	put_digits(t + 12, hms % 60, 2);
-	n = 14;
-	if (frac_digits != 0) {
-		t[n++] = '.';
-		put_digits(t + n, frac_digits == 3 ? usec / 1000 : usec, frac_digits);
-		n += frac_digits;
+	ber_put_gentime_t(b, tag, &t, usec, frac_digits);
+}
+
+void
+ber_put_utctime_t(struct ovt_builder *b, uint32_t tag, const struct ber_time *t)
+{
+	uint8_t *p;
+
+	/* X.680 47.3: two-digit years; the 1950..2049 window is the X.509 (RFC 5280) reading. */
+	if (!t->valid || t->year < 1950 || t->year > 2049) {
+		b->err = 1;
+		return;
 	}
-	t[n++] = 'Z';
-	ber_put_octets(b, tag, t, n);
+	ber_put_tag(b, tag);
+	if ((p = ber_room(b, 14)) == NULL)
+		return;
+	p[0] = 13;
+	memcpy(p + 1, t->digits + 2, 12);
+	p[13] = 'Z';
 }
 
 void
 ber_put_utctime(struct ovt_builder *b, uint32_t tag, int64_t sec)
 {
-	uint8_t t[13];
-	unsigned mon, day, hms;
+	struct ber_time t = {0};
 
-	/* X.680 47.3: two-digit years; the 1950..2049 window is the X.509 (RFC 5280) reading. */
-	if (sec < -631152000 || sec > 2524607999) {
+	if (ber_time_set(&t, sec) != 0) {
 		b->err = 1;
 		return;
 	}
-	int64_t y = split_time(sec, &mon, &day, &hms);
-	put_digits(t, (unsigned)(y % 100), 2);
-	put_digits(t + 2, mon, 2);
-	put_digits(t + 4, day, 2);
-	put_digits(t + 6, hms / 3600, 2);
-	put_digits(t + 8, hms / 60 % 60, 2);
-	put_digits(t + 10, hms % 60, 2);
-	t[12] = 'Z';
-	ber_put_octets(b, tag, t, sizeof(t));
+	ber_put_utctime_t(b, tag, &t);
 }
 
 int64_t

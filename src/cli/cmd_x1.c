@@ -391,10 +391,11 @@ run(struct opts *o)
 	int rc = 3;
 	struct x1_response *r = x1_response_new();
 
+	memset(&req, 0, sizeof(req));	/* bld_cleanup is harmless on a zeroed builder */
+	memset(&resp, 0, sizeof(resp));
 	if (r == NULL || !bld_init(&req, 4096, FILE_MAX) || !bld_init(&resp, 4096, X1_MAX_RESPONSE)) {
 		fprintf(stderr, "overt x1: out of memory\n");
-		x1_response_free(r);
-		return 3;
+		goto out;
 	}
 	if (strcmp(o->request, "send") == 0) {
 		if (o->file == NULL) {
@@ -434,15 +435,24 @@ run(struct opts *o)
 			free(m);
 			goto out;
 		}
-		x1_build_request(&req, m, 1);
+		/* Built, sent and parsed by the library's client. */
+		enum x1_client_err e = x1_client_exchange(&o->cli, m, 1, r, &resp, err, sizeof(err));
 		free(m);
-		if (!bld_ok(&req)) {
+		if (bld_len(&resp) > 0)
+			fwrite(bld_data(&resp), 1, bld_len(&resp), stdout);
+		if (e == X1_CLI_BUILD) {
 			fprintf(stderr, "overt x1: request could not be built: a value is invalid "
 					"(identifiers must be xs:tokens, version v1.N.N)\n");
 			rc = 2;
-			goto out;
-		}
+		} else if (e != X1_CLI_OK) {
+			fprintf(stderr, "overt x1: %s%s%s\n", x1_client_strerror(e),
+				err[0] ? ": " : "", err);
+			rc = e == X1_CLI_ARG ? 2 : 3;
+		} else
+			rc = summarise(r);
+		goto out;
 	}
+	/* send: the file goes out as it is. */
 	enum x1_client_err e = x1_client_post(&o->cli, bld_data(&req), bld_len(&req), &resp,
 					      &status, err, sizeof(err));
 	if (bld_len(&resp) > 0)

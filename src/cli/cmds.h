@@ -7,8 +7,11 @@
 #define OVERT_CLI_CMDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_log(int argc, char **argv);	/* transparency log: src/cli/cmd_log.c */
+int cmd_audit(int argc, char **argv);	/* log auditor: src/cli/cmd_audit.c */
 int cmd_pki(int argc, char **argv);
 int cmd_x1(int argc, char **argv);
 int cmd_poi(int argc, char **argv);
+int epcgen_main(int argc, char **argv);	/* src/epcgen/epcgen.h */
 
 #endif

@@ -15,9 +15,12 @@ struct command {
 
 static const struct command commands[] = {
 	{"version", cmd_version, "print the version"},
+	{"log", cmd_log, "transparency log: keys, append, witness (overt-log(8))"},
+	{"audit", cmd_audit, "verify a transparency log, proofs, commitments (overt-audit(8))"},
 	{"poi", cmd_poi, "EPC interception point: GTP capture, X1 tasks, X2/X3 out"},
 	{"pki", cmd_pki, "create a test CA and role certificates (pki init DIR)"},
 	{"x1", cmd_x1, "X1 client: provision and query a POI or MDF (TS 103 221-1)"},
+	{"epcgen", epcgen_main, "generate an EPC capture with its ground truth (docs/epcgen.md)"},
 };
 
 static void

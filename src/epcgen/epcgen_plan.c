@@ -536,11 +536,13 @@ plan_budget(struct eg_sim *s, uint64_t control, uint64_t ntraffic)
 
 	noise = m * s->sc.noise_pm / 1000;
 	if (m < control + noise) {
+		/* m - control - floor(m * pm / 1000) never decreases as m grows: the first m
+		 * where it is >= 0 is the minimum (with S5 an odd remainder goes to noise). */
 		uint64_t need = control;
 		while (need - control < need * s->sc.noise_pm / 1000)
 			need++;
 		if (s->tot != NULL)
-			s->tot->min_packets = need + (s5 ? 1 : 0);
+			s->tot->min_packets = need;
 		return EPCGEN_E_BUDGET;
 	}
 	user = m - control - noise;

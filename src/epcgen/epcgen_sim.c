@@ -590,10 +590,8 @@ bctx_qos(struct epcgen_bctx *c, const struct eg_bearer *b)
 }
 
 static void
-bctx_tft(struct eg_sim *s, struct epcgen_bctx *c, const struct eg_bearer *b,
-    struct epcgen_addr *buf)
+bctx_tft(struct epcgen_bctx *c, const struct eg_bearer *b, struct epcgen_addr *buf)
 {
-	(void)s;
 	eg_server_addr(buf, b->tft_v6, b->tft_server);
 	c->tft_remote = buf;
 	c->tft_proto = b->tft_proto;
@@ -642,7 +640,7 @@ cbreq(struct eg_sim *s, struct eg_sub *u, int p, int to_mme, struct epcgen_gtpc 
 	g->lbi = pd->lbi;
 	g->n_bctx = 1;
 	c->ebi = 0;	/* 7.2.3: the MME allocates the EBI */
-	bctx_tft(s, c, b, tftbuf);
+	bctx_tft(c, b, tftbuf);
 	/* Table 7.2.3-2: S1-U SGW F-TEID instance 0, S5/S8-U PGW F-TEID instance 1 */
 	if (to_mme)
 		bctx_fteid(c, 0, EPCGEN_IF_S1U_SGW, b->s1u_sgw.teid, sgw_of(s, u));
@@ -827,7 +825,7 @@ leg_cs(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p, int pig
  * eNodeB F-TEID; on handover and service request every bearer of the UE gets a new one, with
  * the ULI when the location changed (Table 7.2.7-1). */
 static void
-leg_mbreq(struct eg_sim *s, uint32_t ui, struct eg_sub *u, const struct eg_step *st, int p)
+leg_mbreq(struct eg_sim *s, struct eg_sub *u, const struct eg_step *st, int p)
 {
 	struct eg_tx *tx = &u->tx[1];
 	struct epcgen_gtpc g, g2;
@@ -835,7 +833,6 @@ leg_mbreq(struct eg_sim *s, uint32_t ui, struct eg_sub *u, const struct eg_step 
 	uint32_t f = frame_next(s);
 	int n, piggy = st->kind == EG_ST_ATTACH && st->flag;
 
-	(void)ui;
 	tx->seq = seq_initial(mme_of(s, u));
 	tx->req = f;
 	tx->treq = s->now;
@@ -1132,7 +1129,7 @@ emit_leg(struct eg_sim *s, uint32_t ui, struct eg_sub *u, const struct eg_step *
 		leg_cs(s, ui, u, kind, p, st->kind == EG_ST_ATTACH && st->flag);
 		break;
 	case EG_L_MBREQ:
-		leg_mbreq(s, ui, u, st, p);
+		leg_mbreq(s, u, st, p);
 		break;
 	case EG_L_MBRESP:
 		leg_mbresp(s, u);
@@ -1265,14 +1262,13 @@ nz_pair(int k)
 static const char *const dns_names[] = {"www.example.com", "example.org", "ntp.example.net"};
 
 static void
-junk_payload(struct eg_sim *s, int gtpu_port)
+junk_payload(struct eg_sim *s)
 {
 	/* First octet with version 0 or 7: neither GTPv1 (version 1) nor GTPv2 (version 2),
 	 * TS 29.281 5.1 / TS 29.274 5.1 - a parser must refuse it. */
 	static const uint8_t first[] = {0x00, 0x0f, 0xe0, 0xff};
 	uint32_t n = (uint32_t)rnd(s, 8, 64);
 
-	(void)gtpu_port;
 	bld_add_u8(&s->fb, first[epcgen_rng_below(&s->rng, 4)]);
 	for (uint32_t i = 1; i < n; i++)
 		bld_add_u8(&s->fb, (uint8_t)epcgen_rng_next(&s->rng));
@@ -1365,7 +1361,7 @@ noise_frame(struct eg_sim *s)
 	case NZ_NONGTP_C:
 	case NZ_NONGTP_U:
 		frame_begin(s, junk, sgw, nz->sport, kind == NZ_NONGTP_C ? 2123 : 2152);
-		junk_payload(s, kind == NZ_NONGTP_U);
+		junk_payload(s);
 		frame_end(s);
 		if (kind == NZ_NONGTP_C)
 			s->tot->non_gtp_c++;

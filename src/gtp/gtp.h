@@ -249,15 +249,17 @@ struct gtpc_info {
 	uint8_t indication_len;
 	uint8_t indication[GTPC_INDICATION_MAX];
 	uint32_t ambr_ul, ambr_dl;	/* kbps */
-	uint8_t n_ebi;
-	struct { uint8_t instance, ebi; } ebi[GTPC_MAX_EBI];
-	uint8_t n_fteid;
-	struct gtp_fteid fteid[GTPC_MAX_FTEID];
-	uint8_t n_bc;
-	struct gtpc_bearer_ctx bc[GTPC_MAX_BC];
 	uint16_t n_ies;		/* top-level IEs */
 	uint16_t n_unknown;	/* top-level and Bearer Context IEs of types not decoded here */
 	uint16_t n_dup;		/* repeated non-repeatable IEs (the first one is kept) */
+	uint8_t n_ebi;
+	uint8_t n_fteid;
+	uint8_t n_bc;
+	/* Arrays last: only their first n_* entries are written and meaningful, so gtpc_decode
+	 * zeroes the fields above and not these kilobytes (hot path of the control plane). */
+	struct { uint8_t instance, ebi; } ebi[GTPC_MAX_EBI];
+	struct gtp_fteid fteid[GTPC_MAX_FTEID];
+	struct gtpc_bearer_ctx bc[GTPC_MAX_BC];
 };
 
 /* Indication flags (29.274 8.12): octet index (0 = first value octet) and bit. */

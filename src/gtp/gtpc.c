@@ -5,6 +5,7 @@
  */
 #include "gtp/gtp.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static const char *const gtp_errstr[GTP_E__COUNT] = {
@@ -617,7 +618,7 @@ gtpc_decode(const struct gtpc_msg *m, struct gtpc_info *out)
 	enum gtp_err e;
 	int r;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct gtpc_info, ebi));
 	while ((r = gtpc_ie_next(&c, &ie)) == 1) {
 		out->n_ies++;
 		if ((e = decode_ie(&ie, out)) != GTP_OK)

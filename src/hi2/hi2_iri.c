@@ -342,7 +342,7 @@ get_party(const struct ber_tlv *t, struct hi2_eps_iri *out, struct hi2_diag *d)
 	struct hi2_seq s;
 	struct ber_tlv f;
 	enum hi2_err e;
-	uint64_t v;
+	uint64_t v = 0;
 	int have_q = 0, have_id = 0;
 
 	hi2_seq_init(&s, &t->val, W);
@@ -357,7 +357,18 @@ get_party(const struct ber_tlv *t, struct hi2_eps_iri *out, struct hi2_diag *d)
 			have_q = 1;
 			break;
 		case 1:
-			if ((e = get_party_identity(&f, out, d)) != HI2_OK)
+			/* Only the target's identities are ours (party-Qualifier gPRS-Target(3), which
+			 * X.690 8.9.2 order puts before partyIdentity); another party's are
+			 * validated into scratch and counted as unknown. */
+			if (have_q && v == 3) {
+				e = get_party_identity(&f, out, d);
+			} else {
+				struct hi2_eps_iri other;
+				memset(&other, 0, sizeof(other));
+				e = get_party_identity(&f, &other, d);
+				out->unknown++;
+			}
+			if (e != HI2_OK)
 				return e;
 			have_id = 1;
 			break;

@@ -4,43 +4,76 @@
  *
  * The MDF calls these once per delivered PDU, so they validate their inputs, then write straight
  * into the caller's builder in one pass: no allocation, no intermediate copies, the user packet
- * copied once.  Length slots are hinted with the packet size so a CC PDU moves nothing.
+ * copied once.  Two entry points share one writer: the stateless hi2_encode_*() and the
+ * per-stream hi2_stream_*(), which keeps the constant PSHeader components pre-encoded and the
+ * time text of the current second (see hi2.h).
  * Tagging (IMPLICIT TAGS modules): a tagged CHOICE becomes EXPLICIT, so payload [2],
  * iRIContents [2], ePSIRI [15], cCContents [2] and timeStamp [4] of the ULIC header each wrap
  * one inner element (X.680 31.2.7).
  */
 #include "hi2/hi2_int.h"
 
-#define HI2_PKT_MAX	65535	/* an IP packet never exceeds its 16-bit total length */
-#define PSHDR_TLV_MIN	56	/* see hi2_encode_cc */
-#define ULIC_MIN	39
+#include <string.h>
 
-static enum hi2_err
-hdr_check(const struct hi2_pshdr *h, struct hi2_diag *d)
-{
+#define HI2_PKT_MAX	65535	/* an IP packet never exceeds its 16-bit total length */
+
+/* What changes per PDU, plus where the constant part of the header is. */
+struct pdu_ctx {
+	const struct hi2_pshdr *h;	/* liid, tsq */
+	const uint8_t *prefix;		/* PSHeader [0]..[3], encoded */
+	size_t prefix_len;
+	uint32_t seq;
+	int64_t ts_sec;
+	uint32_t ts_usec;
+	const struct ber_time *t;	/* ts_sec formatted */
+};
+
 #define CHECK(cond, where) \
 	do { if (!(cond)) return hi2_fail(d, HI2_E_ARG, BER_OK, (where)); } while (0)
-	CHECK(h->liid.len >= 1 && h->liid.len <= HI2_LIID_MAX, "PSHeader.lawfulInterceptionIdentifier");
+
+/* The fields that go into the pre-encoded prefix. */
+static enum hi2_err
+hdr_fields_check(const struct hi2_pshdr *h, struct hi2_diag *d)
+{
+	CHECK(h->liid.len >= 1 && h->liid.len <= HI2_LIID_MAX,
+	      "PSHeader.lawfulInterceptionIdentifier");
 	CHECK(hi2_country_ok(h->auth_cc), "PSHeader.authorizationCountryCode");
 	CHECK(h->operator_id.len >= 1 && h->operator_id.len <= HI2_OPERATOR_ID_MAX,
 	      "NetworkIdentifier.operatorIdentifier");
 	CHECK(h->ne_id.len <= HI2_NE_ID_MAX, "NetworkIdentifier.networkElementIdentifier");
 	CHECK(hi2_country_ok(h->delivery_cc), "CommunicationIdentifier.deliveryCountryCode");
-	/* microSecondTimeStamp.seconds is INTEGER (0..MAX); GeneralizedTime stops at 9999. */
-	CHECK(h->ts_sec >= 0 && h->ts_sec <= 253402300799 && h->ts_usec <= 999999,
-	      "PSHeader.timeStamp");
 	CHECK(!h->has_tsq || h->tsq <= 3, "PSHeader.timeStampQualifier");
-#undef CHECK
 	return HI2_OK;
 }
 
-/* pSHeader [1] PSHeader (TS 102 232-1 clause 5.2 / annex A). */
-static void
-put_pshdr(struct ovt_builder *b, const struct hi2_pshdr *h)
+/* microSecondTimeStamp.seconds is INTEGER (0..MAX); GeneralizedTime stops at 9999. */
+static enum hi2_err
+time_check(int64_t sec, uint32_t usec, struct hi2_diag *d)
 {
-	struct ber_mark hm, cm, nm, um;
+	CHECK(sec >= 0 && sec <= 253402300799 && usec <= 999999, "PSHeader.timeStamp");
+	return HI2_OK;
+}
 
-	ber_open(b, BER_CTX_CONS(1), PSHDR_TLV_MIN - 2, &hm);
+/* Size of a TLV with a one-octet tag (all of ours below 31) and n content octets. */
+static inline size_t
+tlv(size_t n)
+{
+	return ber_tlv_size(n);
+}
+
+static inline size_t
+uint_tlv(uint64_t v)
+{
+	return 2 + ber_uint_size(v);
+}
+
+/* PSHeader components [0] li-psDomainId .. [3] communicationIdentifier: constant for a stream.
+ * At most 9 + 27 + 4 + 51 = 91 octets (HI2_PREFIX_MAX). */
+static void
+put_prefix(struct ovt_builder *b, const struct hi2_pshdr *h)
+{
+	struct ber_mark cm, nm;
+
 	ber_put_octets(b, BER_CTX(0), hi2_oid_li_ps, sizeof(hi2_oid_li_ps));
 	ber_put_octets(b, BER_CTX(1), h->liid.p, h->liid.len);
 	if (h->auth_cc[0])
@@ -55,14 +88,33 @@ put_pshdr(struct ovt_builder *b, const struct hi2_pshdr *h)
 	if (h->delivery_cc[0])
 		ber_put_octets(b, BER_CTX(2), h->delivery_cc, 2);
 	ber_close(b, &cm);
-	ber_put_uint(b, BER_CTX(4), h->seq);
-	ber_put_gentime(b, BER_CTX(5), h->ts_sec, h->ts_usec, 3);
-	ber_open(b, BER_CTX_CONS(7), 12, &um);		/* microSecondTimeStamp */
-	ber_put_uint(b, BER_CTX(0), (uint64_t)h->ts_sec);
-	ber_put_uint(b, BER_CTX(1), h->ts_usec);
+}
+
+/* Exact contents size of put_pshdr()'s PSHeader: the length hint, and the CC path sizes
+ * everything from it before writing.  Only a hint: ber_close() repairs a wrong one. */
+static size_t
+pshdr_size(const struct pdu_ctx *c)
+{
+	size_t us = uint_tlv((uint64_t)c->ts_sec) + uint_tlv(c->ts_usec);
+	return c->prefix_len + uint_tlv(c->seq) + tlv(19) + tlv(us) + (c->h->has_tsq ? 3 : 0);
+}
+
+/* pSHeader [1] PSHeader (TS 102 232-1 clause 5.2 / annex A). */
+static void
+put_pshdr(struct ovt_builder *b, const struct pdu_ctx *c, size_t size)
+{
+	struct ber_mark hm, um;
+
+	ber_open(b, BER_CTX_CONS(1), size, &hm);
+	bld_add_bytes(b, c->prefix, c->prefix_len);
+	ber_put_uint(b, BER_CTX(4), c->seq);			/* sequenceNumber */
+	ber_put_gentime_t(b, BER_CTX(5), c->t, c->ts_usec, 3);	/* timeStamp, 19 octets */
+	ber_open(b, BER_CTX_CONS(7), 12, &um);			/* microSecondTimeStamp */
+	ber_put_uint(b, BER_CTX(0), (uint64_t)c->ts_sec);
+	ber_put_uint(b, BER_CTX(1), c->ts_usec);
 	ber_close(b, &um);
-	if (h->has_tsq)
-		ber_put_uint(b, BER_CTX(8), h->tsq);
+	if (c->h->has_tsq)
+		ber_put_uint(b, BER_CTX(8), c->h->tsq);
 	ber_close(b, &hm);
 }
 
@@ -72,20 +124,17 @@ finish(struct ovt_builder *b, struct hi2_diag *d)
 	return bld_ok(b) ? HI2_OK : hi2_fail(d, HI2_E_SPACE, BER_E_ENCODE, "PS-PDU");
 }
 
-enum hi2_err
-hi2_encode_iri(struct ovt_builder *b, const struct hi2_pshdr *hdr, const struct hi2_eps_iri *iri,
-	       struct hi2_diag *d)
+static enum hi2_err
+write_iri(struct ovt_builder *b, const struct pdu_ctx *c, const struct hi2_eps_iri *iri,
+	  struct hi2_diag *d)
 {
 	struct ber_mark pdu, pl, sq, ip, ic, eps, par;
-	enum hi2_err e;
 
-	if ((e = hdr_check(hdr, d)) != HI2_OK || (e = hi2_iri_check(iri, d)) != HI2_OK)
-		return e;
-	/* Hint 0 everywhere: an IRI's size varies with the fields present, and an overestimated
-	 * hint would need room beyond the final size (see ber_open).  The cost is one short
-	 * memmove per container longer than 127 octets; IRIs are not the hot path. */
+	/* Hint 0 for the containers: an IRI's size varies with the fields present, and an
+	 * overestimated hint would need room beyond the final size (see ber_open).  The cost is
+	 * one short memmove per container longer than 127 octets; IRIs are not the hot path. */
 	ber_open(b, BER_SEQUENCE, 0, &pdu);
-	put_pshdr(b, hdr);
+	put_pshdr(b, c, pshdr_size(c));
 	ber_open(b, BER_CTX_CONS(2), 0, &pl);		/* payload (CHOICE) */
 	ber_open(b, BER_CTX_CONS(0), 0, &sq);		/* iRIPayloadSequence */
 	ber_open(b, BER_SEQUENCE, 0, &ip);		/* IRIPayload */
@@ -94,7 +143,7 @@ hi2_encode_iri(struct ovt_builder *b, const struct hi2_pshdr *hdr, const struct 
 	ber_open(b, BER_CTX_CONS(2), 0, &ic);		/* iRIContents (CHOICE) */
 	ber_open(b, BER_CTX_CONS(15), 0, &eps);		/* ePSIRI (CHOICE) */
 	ber_open(b, BER_CTX_CONS(0), 0, &par);		/* iRI-EPS-Parameters */
-	hi2_iri_put_params(b, iri, hdr->liid.p, hdr->liid.len);
+	hi2_iri_put_params(b, iri, c->h->liid.p, c->h->liid.len);
 	ber_close(b, &par);
 	ber_close(b, &eps);
 	ber_close(b, &ic);
@@ -106,50 +155,51 @@ hi2_encode_iri(struct ovt_builder *b, const struct hi2_pshdr *hdr, const struct 
 }
 
 static enum hi2_err
-cc_check(const struct hi2_pshdr *h, const struct hi2_cc *cc, struct hi2_diag *d)
+cc_check(const struct hi2_cc *cc, int64_t ts_sec, struct hi2_diag *d)
 {
-#define CHECK(cond, where) \
-	do { if (!(cond)) return hi2_fail(d, HI2_E_ARG, BER_OK, (where)); } while (0)
 	CHECK(cc->dir <= 4, "CCPayload.payloadDirection");
 	CHECK(cc->corr.len >= 1 && cc->corr.len <= HI2_CORR_MAX, "ULIC-header.correlation-Number");
 	CHECK(cc->tpdu_dir >= 1 && cc->tpdu_dir <= 3, "ULIC-header.t-PDU-direction");
 	CHECK(cc->ice_type <= 6, "ULIC-header.ice-type");
 	CHECK(cc->pkt.len <= HI2_PKT_MAX, "Eps-CC-PDU.payload");
-	CHECK(h->ts_sec <= 2524607999, "ULIC-header.timeStamp");	/* UTCTime window */
-#undef CHECK
+	CHECK(ts_sec <= 2524607999, "ULIC-header.timeStamp");	/* UTCTime: up to 2049 */
 	return HI2_OK;
 }
 
-/* Lower bounds of element sizes, for the length hints of the CC path: a PSHeader TLV with
- * one-octet LIID and operator, no options (A1 36 {80 07 oid, 81 01, A3 08 {A0 03 {80 01}, 81 01},
- * 84 01, 85 13 time, A7 06 {80 01, 81 01}}), and a ULIC header's contents (80 08 oid, 82 01,
- * 83 01, A4 0f {81 0d time}, 85 01, 86 01).  Hints that never exceed the real size keep every
- * intermediate state within the final size, so an exactly-sized buffer always suffices. */
-enum hi2_err
-hi2_encode_cc(struct ovt_builder *b, const struct hi2_pshdr *hdr, const struct hi2_cc *cc,
-	      struct hi2_diag *d)
+/*
+ * The hot path.  Every element size is computed first (a few additions), so each length slot
+ * is reserved at its final size and nothing moves; the marks still close through ber_close(),
+ * which would repair a wrong size, so correctness never rests on the arithmetic below.
+ */
+static enum hi2_err
+write_cc(struct ovt_builder *b, const struct pdu_ctx *c, const struct hi2_cc *cc,
+	 struct hi2_diag *d)
 {
 	struct ber_mark pdu, pl, sq, cp, cc_c, epdu, ulic, ts;
-	size_t h_epdu = 2 + ULIC_MIN + 2 + cc->pkt.len;	/* uLIC-header TLV + payload TLV */
-	size_t h_ccc = h_epdu + 2, h_cp = 3 + h_ccc + 2, h_sq = h_cp + 2, h_pl = h_sq + 2;
-	enum hi2_err e;
+	size_t s_hdr = pshdr_size(c);
+	size_t s_ulic = tlv(sizeof(hi2_oid_eps_hi3)) + tlv(c->h->liid.len) + tlv(cc->corr.len) +
+			tlv(15) + uint_tlv(cc->ulic_seq) + uint_tlv(cc->tpdu_dir) +
+			(cc->ice_type ? uint_tlv(cc->ice_type) : 0);
+	size_t s_epdu = tlv(s_ulic) + tlv(cc->pkt.len);
+	size_t s_ccc = tlv(s_epdu);
+	size_t s_cp = uint_tlv(cc->dir) + tlv(s_ccc);
+	size_t s_sq = tlv(s_cp);
+	size_t s_pl = tlv(s_sq);
 
-	if ((e = hdr_check(hdr, d)) != HI2_OK || (e = cc_check(hdr, cc, d)) != HI2_OK)
-		return e;
-	ber_open(b, BER_SEQUENCE, PSHDR_TLV_MIN + 2 + h_pl, &pdu);
-	put_pshdr(b, hdr);
-	ber_open(b, BER_CTX_CONS(2), h_pl, &pl);	/* payload (CHOICE) */
-	ber_open(b, BER_CTX_CONS(1), h_sq, &sq);	/* cCPayloadSequence */
-	ber_open(b, BER_SEQUENCE, h_cp, &cp);		/* CCPayload */
+	ber_open(b, BER_SEQUENCE, tlv(s_hdr) + tlv(s_pl), &pdu);
+	put_pshdr(b, c, s_hdr);
+	ber_open(b, BER_CTX_CONS(2), s_pl, &pl);	/* payload (CHOICE) */
+	ber_open(b, BER_CTX_CONS(1), s_sq, &sq);	/* cCPayloadSequence */
+	ber_open(b, BER_SEQUENCE, s_cp, &cp);		/* CCPayload */
 	ber_put_uint(b, BER_CTX(0), cc->dir);		/* payloadDirection */
-	ber_open(b, BER_CTX_CONS(2), h_ccc, &cc_c);	/* cCContents (CHOICE) */
-	ber_open(b, BER_CTX_CONS(17), h_epdu, &epdu);	/* ePSCC-CC-PDU: Eps-HI3-PS CC-PDU */
-	ber_open(b, BER_CTX_CONS(1), ULIC_MIN, &ulic);	/* uLIC-header */
+	ber_open(b, BER_CTX_CONS(2), s_ccc, &cc_c);	/* cCContents (CHOICE) */
+	ber_open(b, BER_CTX_CONS(17), s_epdu, &epdu);	/* ePSCC-CC-PDU: Eps-HI3-PS CC-PDU */
+	ber_open(b, BER_CTX_CONS(1), s_ulic, &ulic);	/* uLIC-header */
 	ber_put_octets(b, BER_CTX(0), hi2_oid_eps_hi3, sizeof(hi2_oid_eps_hi3));
-	ber_put_octets(b, BER_CTX(2), hdr->liid.p, hdr->liid.len);
+	ber_put_octets(b, BER_CTX(2), c->h->liid.p, c->h->liid.len);
 	ber_put_octets(b, BER_CTX(3), cc->corr.p, cc->corr.len);
 	ber_open(b, BER_CTX_CONS(4), 15, &ts);		/* timeStamp (TimeStamp CHOICE) */
-	ber_put_utctime(b, BER_CTX(1), hdr->ts_sec);
+	ber_put_utctime_t(b, BER_CTX(1), c->t);		/* utcTime: the PSHeader's second */
 	ber_close(b, &ts);
 	ber_put_uint(b, BER_CTX(5), cc->ulic_seq);
 	ber_put_uint(b, BER_CTX(6), cc->tpdu_dir);
@@ -166,19 +216,16 @@ hi2_encode_cc(struct ovt_builder *b, const struct hi2_pshdr *hdr, const struct h
 	return finish(b, d);
 }
 
-enum hi2_err
-hi2_encode_tri(struct ovt_builder *b, const struct hi2_pshdr *hdr, enum hi2_tri kind,
-	       struct hi2_diag *d)
+static enum hi2_err
+write_tri(struct ovt_builder *b, const struct pdu_ctx *c, enum hi2_tri kind,
+	  struct hi2_diag *d)
 {
 	struct ber_mark pdu, pl, tri;
-	enum hi2_err e;
+	size_t s_hdr = pshdr_size(c);
 
-	if ((e = hdr_check(hdr, d)) != HI2_OK)
-		return e;
-	if (kind != HI2_TRI_KEEPALIVE && kind != HI2_TRI_KEEPALIVE_RESPONSE)
-		return hi2_fail(d, HI2_E_ARG, BER_OK, "TRIPayload");
-	ber_open(b, BER_SEQUENCE, PSHDR_TLV_MIN + 6, &pdu);
-	put_pshdr(b, hdr);
+	CHECK(kind == HI2_TRI_KEEPALIVE || kind == HI2_TRI_KEEPALIVE_RESPONSE, "TRIPayload");
+	ber_open(b, BER_SEQUENCE, tlv(s_hdr) + 6, &pdu);
+	put_pshdr(b, c, s_hdr);
 	ber_open(b, BER_CTX_CONS(2), 4, &pl);		/* payload (CHOICE) */
 	ber_open(b, BER_CTX_CONS(2), 2, &tri);		/* tRIPayload (CHOICE) */
 	ber_put_null(b, BER_CTX(kind));			/* keep-alive [3] / keep-aliveResponse [4] */
@@ -186,6 +233,77 @@ hi2_encode_tri(struct ovt_builder *b, const struct hi2_pshdr *hdr, enum hi2_tri 
 	ber_close(b, &pl);
 	ber_close(b, &pdu);
 	return finish(b, d);
+}
+
+/* ---- stateless entry points ----------------------------------------------------------------- */
+
+/* A pdu_ctx for one call: the prefix encoded into the caller's stack buffer. */
+static enum hi2_err
+ctx_once(struct pdu_ctx *c, const struct hi2_pshdr *h, uint8_t prefix[HI2_PREFIX_MAX],
+	 struct ber_time *t, struct hi2_diag *d)
+{
+	struct ovt_builder pb;
+	enum hi2_err e;
+
+	if ((e = hdr_fields_check(h, d)) != HI2_OK ||
+	    (e = time_check(h->ts_sec, h->ts_usec, d)) != HI2_OK)
+		return e;
+	bld_init_fixed(&pb, prefix, HI2_PREFIX_MAX);
+	put_prefix(&pb, h);
+	if (!bld_ok(&pb) || ber_time_set(t, h->ts_sec) != 0)
+		return hi2_fail(d, HI2_E_ARG, BER_E_ENCODE, "PSHeader");	/* cannot happen */
+	c->h = h;
+	c->prefix = prefix;
+	c->prefix_len = bld_len(&pb);
+	c->seq = h->seq;
+	c->ts_sec = h->ts_sec;
+	c->ts_usec = h->ts_usec;
+	c->t = t;
+	return HI2_OK;
+}
+
+enum hi2_err
+hi2_encode_iri(struct ovt_builder *b, const struct hi2_pshdr *hdr, const struct hi2_eps_iri *iri,
+	       struct hi2_diag *d)
+{
+	uint8_t prefix[HI2_PREFIX_MAX];
+	struct ber_time t = {0};
+	struct pdu_ctx c;
+	enum hi2_err e;
+
+	if ((e = ctx_once(&c, hdr, prefix, &t, d)) != HI2_OK ||
+	    (e = hi2_iri_check(iri, d)) != HI2_OK)
+		return e;
+	return write_iri(b, &c, iri, d);
+}
+
+enum hi2_err
+hi2_encode_cc(struct ovt_builder *b, const struct hi2_pshdr *hdr, const struct hi2_cc *cc,
+	      struct hi2_diag *d)
+{
+	uint8_t prefix[HI2_PREFIX_MAX];
+	struct ber_time t = {0};
+	struct pdu_ctx c;
+	enum hi2_err e;
+
+	if ((e = ctx_once(&c, hdr, prefix, &t, d)) != HI2_OK ||
+	    (e = cc_check(cc, hdr->ts_sec, d)) != HI2_OK)
+		return e;
+	return write_cc(b, &c, cc, d);
+}
+
+enum hi2_err
+hi2_encode_tri(struct ovt_builder *b, const struct hi2_pshdr *hdr, enum hi2_tri kind,
+	       struct hi2_diag *d)
+{
+	uint8_t prefix[HI2_PREFIX_MAX];
+	struct ber_time t = {0};
+	struct pdu_ctx c;
+	enum hi2_err e;
+
+	if ((e = ctx_once(&c, hdr, prefix, &t, d)) != HI2_OK)
+		return e;
+	return write_tri(b, &c, kind, d);
 }
 
 enum hi2_err
@@ -200,4 +318,97 @@ hi2_encode_iri_from_x2(struct ovt_builder *b, const struct hi2_pshdr *hdr, const
 	if (out_unknown != NULL)
 		*out_unknown = iri.unknown;
 	return hi2_encode_iri(b, hdr, &iri, d);
+}
+
+/* ---- per-stream entry points ---------------------------------------------------------------- */
+
+enum hi2_err
+hi2_stream_init(struct hi2_stream *s, const struct hi2_pshdr *hdr, struct hi2_diag *d)
+{
+	struct ovt_builder pb;
+	enum hi2_err e;
+
+	memset(s, 0, sizeof(*s));
+	if ((e = hdr_fields_check(hdr, d)) != HI2_OK)
+		return e;
+	s->hdr = *hdr;
+	memcpy(s->liid, hdr->liid.p, hdr->liid.len);
+	s->hdr.liid.p = s->liid;
+	memcpy(s->operator_id, hdr->operator_id.p, hdr->operator_id.len);
+	s->hdr.operator_id.p = s->operator_id;
+	if (hdr->ne_id.len)
+		memcpy(s->ne_id, hdr->ne_id.p, hdr->ne_id.len);
+	s->hdr.ne_id.p = s->ne_id;
+	bld_init_fixed(&pb, s->prefix, sizeof(s->prefix));
+	put_prefix(&pb, &s->hdr);
+	if (!bld_ok(&pb))
+		return hi2_fail(d, HI2_E_ARG, BER_E_ENCODE, "PSHeader");	/* cannot happen */
+	s->prefix_len = bld_len(&pb);
+	return HI2_OK;
+}
+
+static enum hi2_err
+ctx_stream(struct pdu_ctx *c, struct hi2_stream *s, int64_t ts_sec, uint32_t ts_usec,
+	   struct hi2_diag *d)
+{
+	enum hi2_err e;
+
+	if ((e = time_check(ts_sec, ts_usec, d)) != HI2_OK)
+		return e;
+	if (ber_time_set(&s->time, ts_sec) != 0)	/* re-formats only on a new second */
+		return hi2_fail(d, HI2_E_ARG, BER_OK, "PSHeader.timeStamp");
+	c->h = &s->hdr;
+	c->prefix = s->prefix;
+	c->prefix_len = s->prefix_len;
+	c->seq = s->hdr.seq;
+	c->ts_sec = ts_sec;
+	c->ts_usec = ts_usec;
+	c->t = &s->time;
+	return HI2_OK;
+}
+
+static enum hi2_err
+stream_done(struct hi2_stream *s, enum hi2_err e)
+{
+	if (e == HI2_OK)
+		s->hdr.seq++;	/* sequenceNumber (0..4294967295) wraps */
+	return e;
+}
+
+enum hi2_err
+hi2_stream_cc(struct hi2_stream *s, struct ovt_builder *b, int64_t ts_sec, uint32_t ts_usec,
+	      const struct hi2_cc *cc, struct hi2_diag *d)
+{
+	struct pdu_ctx c;
+	enum hi2_err e;
+
+	if ((e = ctx_stream(&c, s, ts_sec, ts_usec, d)) != HI2_OK ||
+	    (e = cc_check(cc, ts_sec, d)) != HI2_OK)
+		return e;
+	return stream_done(s, write_cc(b, &c, cc, d));
+}
+
+enum hi2_err
+hi2_stream_iri(struct hi2_stream *s, struct ovt_builder *b, int64_t ts_sec, uint32_t ts_usec,
+	       const struct hi2_eps_iri *iri, struct hi2_diag *d)
+{
+	struct pdu_ctx c;
+	enum hi2_err e;
+
+	if ((e = ctx_stream(&c, s, ts_sec, ts_usec, d)) != HI2_OK ||
+	    (e = hi2_iri_check(iri, d)) != HI2_OK)
+		return e;
+	return stream_done(s, write_iri(b, &c, iri, d));
+}
+
+enum hi2_err
+hi2_stream_tri(struct hi2_stream *s, struct ovt_builder *b, int64_t ts_sec, uint32_t ts_usec,
+	       enum hi2_tri kind, struct hi2_diag *d)
+{
+	struct pdu_ctx c;
+	enum hi2_err e;
+
+	if ((e = ctx_stream(&c, s, ts_sec, ts_usec, d)) != HI2_OK)
+		return e;
+	return stream_done(s, write_tri(b, &c, kind, d));
 }

@@ -24,8 +24,7 @@ static const char *const hi2_errstr[HI2_E__COUNT] = {
 	[HI2_E_TAG] = "unexpected or missing element",
 	[HI2_E_ORDER] = "SEQUENCE components out of order or repeated (X.690 8.9.2)",
 	[HI2_E_VALUE] = "value outside its ASN.1 constraint or 3GPP coding",
-	[HI2_E_PARTY_FORM] = "partyInformation element is not a PartyInformation SEQUENCE "
-			     "(OpenLI-style encoding; TS 33.108 needs SET OF SEQUENCE)",
+	[HI2_E_PARTY_FORM] = "partyInformation without its inner SEQUENCE (OpenLI style)",
 	[HI2_E_UNSUPPORTED] = "alternative not supported by this decoder",
 	[HI2_E_TOO_BIG] = "PDU larger than the configured maximum",
 	[HI2_E_NEED_MORE] = "incomplete PDU: more bytes needed",
@@ -173,7 +172,7 @@ printable(uint8_t c)
 {
 	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
 		return 1;
-	return strchr(" '()+,-./:=?", c) != NULL && c != '\0';
+	return c != '\0' && strchr(" '()+,-./:=?", c) != NULL;
 }
 
 int

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "common/log.h"
 #include "common/uuid.h"
 #include "hi2/hi2.h"
 #include "poi/poi_targets.h"
@@ -179,11 +180,11 @@ dest_event(void *arg, enum x2x3_sender_event ev, enum x2x3_err reason, const cha
 	uuid_format(d->did, did);
 	/* Connection state changes are operator-relevant; failures are logged once per outage. */
 	if (ev == X2X3_EV_CONNECTED) {
-		fprintf(stderr, "poi: destination %s (%s:%u) connected (%s)\n", did, d->host,
+		log_info("destination %s (%s:%u) connected (%s)", did, d->host,
 		    d->port, detail ? detail : "");
 		d->was_up = 1;
 	} else if (ev == X2X3_EV_DISCONNECTED || d->was_up) {
-		fprintf(stderr, "poi: destination %s (%s:%u) %s: %s%s%s\n", did, d->host, d->port,
+		log_warnx("destination %s (%s:%u) %s: %s%s%s", did, d->host, d->port,
 		    ev == X2X3_EV_DISCONNECTED ? "lost" : "unreachable", x2x3_strerror(reason),
 		    detail && *detail ? ": " : "", detail ? detail : "");
 		d->was_up = 0;
@@ -328,7 +329,7 @@ rebuild_targets(struct poi_core *c)
 			/* X1 validated the digits; a failure here is ENOMEM or the per-identity cap
 			 * and leaves that identity unmatched for this task. */
 			if (key == 0 || poi_targets_add(c->targets, key, t) < 0)
-				fprintf(stderr, "poi: task %s: a target could not be indexed\n",
+				log_warnx("task %s: a target could not be indexed",
 				    t->xid_str);
 		}
 	}
@@ -752,9 +753,9 @@ x1_changed(void *arg, const struct x1_event *ev)
 	case X1_EV_TASK_MODIFIED:
 		uuid_format(ev->task->xid, id);
 		if (task_set(c, ev->task) < 0)
-			fprintf(stderr, "poi: task %s: out of memory, not applied\n", id);
+			log_warnx("task %s: out of memory, not applied", id);
 		else
-			fprintf(stderr, "poi: task %s %s by %s\n", id,
+			log_info("task %s %s by %s", id,
 			    ev->type == X1_EV_TASK_ACTIVATED ? "activated" : "modified",
 			    ev->hdr ? ev->hdr->admf_id : "?");
 		tasks_changed(c);
@@ -762,20 +763,20 @@ x1_changed(void *arg, const struct x1_event *ev)
 	case X1_EV_TASK_DEACTIVATED:
 		uuid_format(ev->task->xid, id);
 		task_remove(c, ev->task->xid);
-		fprintf(stderr, "poi: task %s deactivated\n", id);
+		log_info("task %s deactivated", id);
 		tasks_changed(c);
 		break;
 	case X1_EV_ALL_TASKS_DEACTIVATED:
 		while (c->ntasks > 0)
 			task_remove(c, c->tasks[0]->xid);
-		fprintf(stderr, "poi: all tasks deactivated\n");
+		log_info("all tasks deactivated");
 		tasks_changed(c);
 		break;
 	case X1_EV_DEST_CREATED:
 	case X1_EV_DEST_MODIFIED:
 		uuid_format(ev->dest->did, id);
 		if (dest_set(c, ev->dest, err, sizeof(err)) < 0)
-			fprintf(stderr, "poi: destination %s: %s\n", id, err);
+			log_warnx("destination %s: %s", id, err);
 		for (size_t i = 0; i < c->ntasks; i++)
 			task_bind_dests(c, c->tasks[i]);
 		break;
@@ -826,6 +827,15 @@ on_gpdu(struct poi_core *c, const struct pkt_info *pi, const struct gtpu_hdr *g,
 	const struct poi_match *m = session_match(c, hit.sess);
 	if (m == NULL)
 		return;
+	/* A probe on both S1-U and S5/S8-U sees most user packets twice.  The POI plays the
+	 * S-GW's interception point: where the bearer has an S1-U leg, that leg is the one
+	 * delivered (uplink as it enters the S-GW, downlink as it leaves); S5/S8-U packets are
+	 * delivered only for bearers without S1-U (a probe on S5/S8 alone, or a P-GW view). */
+	if ((hit.role == SESS_UP_S5U_SGW || hit.role == SESS_UP_S5U_PGW) &&
+	    (hit.bearer->up[SESS_UP_S1U_SGW].flags != 0)) {
+		c->st.gpdu_other_leg++;
+		return;
+	}
 
 	struct pkt_info inner;
 	const uint8_t *ip = cur_data(&g->payload);
@@ -953,7 +963,7 @@ load_dest(void *arg, const struct x1_dest *x, const struct x1_store_meta *meta)
 	char err[256], id[UUID_STRLEN + 1];
 	if (dest_set(c, x, err, sizeof(err)) < 0) {
 		uuid_format(x->did, id);
-		fprintf(stderr, "poi: destination %s: %s\n", id, err);
+		log_warnx("destination %s: %s", id, err);
 	}
 	return 0;
 }

@@ -44,6 +44,7 @@ struct poi_stats {
 	uint64_t gtpu_other;		/* echo, error indication, end marker */
 	uint64_t gpdu_unknown_teid;	/* G-PDU for no tracked bearer */
 	uint64_t gpdu_matched;		/* G-PDU of a tracked bearer */
+	uint64_t gpdu_other_leg;	/* target's G-PDU seen on S5/S8-U, delivered from S1-U */
 	uint64_t target_sessions;	/* distinct sessions intercepted */
 	uint64_t x2_events;		/* IRI events produced (one per task) */
 	uint64_t x3_packets;		/* CC packets produced (one per task) */

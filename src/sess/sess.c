@@ -78,6 +78,10 @@ struct sess_tracker {
 	struct sess_tab id;	/* (kind, digits) -> session; tag = kind */
 	struct sess_tab pt;	/* sequence number -> pending */
 
+	/* decode buffers (a few kilobytes each): allocated once, not per message */
+	struct gtpc_info *in_msg;
+	struct gtpc_info *in_req;
+
 	/* context of the message being applied, for the events of the next flush */
 	const struct sess_msgctx *ev_ctx;
 	uint8_t ev_msg;
@@ -688,8 +692,40 @@ flush(struct sess_tracker *tr, uint32_t si)
 			b->chg = 0;
 		}
 	}
+	s->held11 = 0;
 	if (s->pdns == NIL)
 		sess_release(tr, si);
+}
+
+/*
+ * A new S11 procedure completes while events of an earlier one are still held back (the
+ * subscriber had another request outstanding, e.g. on S5/S8): report the earlier activations
+ * and modifications now, so that every procedure gives its own IRI (3GPP TS 33.108 reports a
+ * bearerActivation for Create Session and a bearerModification for each Modify Bearer; merging
+ * them would hide one).  An S5/S8 response followed by the S11 response of the same procedure
+ * stays one event: held11 is only set by S11 responses.  Deletions stay held for flush().
+ */
+static void
+settle(struct sess_tracker *tr, uint32_t si)
+{
+	struct sess_session *s = &tr->sess[si];
+	if (!s->held11)
+		return;
+	for (uint32_t pi = s->pdns; pi != NIL; pi = tr->pdn[pi].next) {
+		struct sess_pdn *p = &tr->pdn[pi];
+		for (uint32_t bi = p->bearers; bi != NIL; bi = tr->bearer[bi].next) {
+			struct sess_bearer *b = &tr->bearer[bi];
+			if (b->ev & EV_NEW) {
+				b->flags |= SESS_BF_ACTIVE;
+				emit(tr, SESS_EV_ACTIVATION, si, p, b, 0, 0);
+			} else if ((b->ev & EV_MOD) && b->chg && (b->flags & SESS_BF_ACTIVE)) {
+				emit(tr, SESS_EV_MODIFICATION, si, p, b, b->chg, 0);
+			}
+			b->ev &= (uint8_t)~(EV_NEW | EV_MOD);
+			b->chg = 0;
+		}
+	}
+	s->held11 = 0;
 }
 
 /* ================================================================ pending requests */
@@ -1010,11 +1046,23 @@ sess_update_common(struct sess_tracker *tr, uint32_t si, const struct gtpc_info 
 	}
 }
 
-/* Removes the endpoints a leg does not own anymore when a PDN is torn down or replaced. */
+/* Marks a bearer for deletion.  Its user-plane keys go at once, so that no G-PDU is
+ * attributed to it any more; the object stays until flush for its deactivation event. */
+static void
+bearer_delete(struct sess_tracker *tr, uint32_t bi)
+{
+	tr->bearer[bi].ev |= EV_DEL;
+	for (int r = 0; r < SESS_UP_NROLES; r++)
+		up_unindex(tr, bi, r);
+}
+
+/* Marks a PDN connection, and so all its bearers, for deletion (see bearer_delete). */
 static void
 pdn_delete(struct sess_tracker *tr, uint32_t pi, uint8_t why)
 {
 	tr->pdn[pi].del |= (uint8_t)(DEL_YES | why);
+	for (uint32_t bi = tr->pdn[pi].bearers; bi != NIL; bi = tr->bearer[bi].next)
+		bearer_delete(tr, bi);
 }
 
 /* ================================================================ apply_* (per procedure) */
@@ -1164,7 +1212,7 @@ apply_modify(struct sess_tracker *tr, const struct pend *q, uint32_t pi,
 		if (bi == NIL)
 			continue;
 		if (bq->instance == 1) {	/* Bearer Contexts to be removed */
-			tr->bearer[bi].ev |= EV_DEL;
+			bearer_delete(tr, bi);
 			continue;
 		}
 		bs = bc_by_ebi(rs, 0, bq->ebi);
@@ -1322,7 +1370,7 @@ apply_delete_bearer(struct sess_tracker *tr, const struct pend *q, uint32_t pi,
 		if (tr->bearer[bi].flags & SESS_BF_DEFAULT)
 			pdn_delete(tr, tr->bearer[bi].pdn, 0);
 		else
-			tr->bearer[bi].ev |= EV_DEL;
+			bearer_delete(tr, bi);
 	}
 }
 
@@ -1443,7 +1491,7 @@ on_response(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc
     const struct sess_msgctx *ctx)
 {
 	struct gtpc_msg rm[GTPC_MAX_PIGGY];
-	struct gtpc_info *rq;
+	struct gtpc_info *rq = tr->in_req;
 	struct pend *q;
 	uint32_t i, si, pi;
 	size_t n;
@@ -1457,15 +1505,15 @@ on_response(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc
 		pend_free(tr, i, 0);
 		return SESS_RC_STALE;
 	}
-	rq = malloc(sizeof(*rq));
-	if (rq == NULL || gtpc_parse(q->copy, q->copy_len, rm, &n) != GTP_OK ||
+	if (gtpc_parse(q->copy, q->copy_len, rm, &n) != GTP_OK ||
 	    gtpc_decode(&rm[0], rq) != GTP_OK) {
 		/* Cannot happen: the copy was decoded when it arrived. */
-		free(rq);
 		pend_free(tr, i, 1);
 		return SESS_RC_DECODE;
 	}
 	touch(tr, si, ctx);
+	if (q->leg == SESS_LEG_S11)
+		settle(tr, si);
 	tr->ev_ctx = ctx;
 	tr->ev_msg = m->hdr.type;
 	tr->ev_cause = (rs->has & GTPC_HAS_CAUSE) ? rs->cause : 0;
@@ -1513,7 +1561,8 @@ on_response(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc
 	default:
 		break;
 	}
-	free(rq);
+	if (q->leg == SESS_LEG_S11 && tr->sess[si].used)
+		tr->sess[si].held11 = 1;
 	pend_free(tr, i, 1);
 	tr->ev_ctx = NULL;
 	return SESS_RC_OK;
@@ -1522,7 +1571,7 @@ on_response(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc
 enum sess_rc
 sess_gtpc(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_msgctx *ctx)
 {
-	struct gtpc_info *in;
+	struct gtpc_info *in = tr->in_msg;
 	enum sess_rc rc;
 	enum gtp_err e;
 
@@ -1539,11 +1588,6 @@ sess_gtpc(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_m
 		tr->st.rc[SESS_RC_IGNORED]++;
 		return SESS_RC_IGNORED;
 	}
-	/* gtpc_info is a few kilobytes: heap, not stack, for small-stack callers. */
-	if ((in = malloc(sizeof(*in))) == NULL) {
-		tr->st.rc[SESS_RC_OVERFLOW]++;
-		return SESS_RC_OVERFLOW;
-	}
 	if ((e = gtpc_decode(m, in)) != GTP_OK) {
 		tr->st.decode[e]++;
 		rc = SESS_RC_DECODE;
@@ -1552,7 +1596,6 @@ sess_gtpc(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_m
 	} else {
 		rc = on_response(tr, m, in, ctx);
 	}
-	free(in);
 	tr->st.rc[rc]++;
 	return rc;
 }
@@ -1758,10 +1801,13 @@ sess_new(const struct sess_config *cfg, sess_event_cb cb, void *arg)
 	tr->pdn = calloc(cfg->max_pdns, sizeof(*tr->pdn));
 	tr->bearer = calloc(cfg->max_bearers, sizeof(*tr->bearer));
 	tr->pend = calloc(cfg->max_pending, sizeof(*tr->pend));
+	tr->in_msg = malloc(sizeof(*tr->in_msg));
+	tr->in_req = malloc(sizeof(*tr->in_req));
 	/* Keys per object: 4 user-plane endpoints per bearer, 2 control endpoints per session
 	 * (S11) and per PDN (S5/S8), 3 identities per session; dual-stack endpoints count twice
 	 * but are rare, and the tables refuse (and count) rather than grow. */
 	if (tr->sess == NULL || tr->pdn == NULL || tr->bearer == NULL || tr->pend == NULL ||
+	    tr->in_msg == NULL || tr->in_req == NULL ||
 	    sess_tab_init(&tr->up, cfg->max_bearers * 4) != 0 ||
 	    sess_tab_init(&tr->ctl, 2 * ms + 2 * cfg->max_pdns) != 0 ||
 	    sess_tab_init(&tr->id, 3 * ms) != 0 ||
@@ -1788,6 +1834,8 @@ sess_free(struct sess_tracker *tr)
 	free(tr->pdn);
 	free(tr->bearer);
 	free(tr->pend);
+	free(tr->in_msg);
+	free(tr->in_req);
 	free(tr);
 }
 

@@ -134,6 +134,7 @@ struct sess_session {
 	uint8_t ids;
 	uint8_t idx;
 	uint8_t del;
+	uint8_t held11;		/* held events were recorded by an S11 response */
 };
 
 /* Where a GTP-C message was seen: capture time and outer addresses (af 4 or 6). */

@@ -735,7 +735,9 @@ spool_poll(struct spool *sp, int *out_next_ms)
 		*out_next_ms = -1;
 	if (sp == NULL)
 		return SPOOL_E_INVAL;
-	if (sp->changes == 0 || sp->broken)
+	if (sp->broken)
+		return spool_fail_file(&sp->err, SPOOL_E_BROKEN, 0, "", 0, 0, NULL);
+	if (sp->changes == 0)
 		return SPOOL_OK;
 	el = now_ms() - sp->change_ms;
 	if (el >= sp->cfg.batch_ms || sp->changes >= sp->cfg.batch_records)

@@ -146,6 +146,18 @@ spool_recover_headers(struct spool *sp)
 			return spool_fail(&sp->err, SPOOL_E_IO, errno, sp->segs[i].first, 0, 0,
 			    "cannot open segment");
 		e = check_header(sp, i, fd, &why);
+		if (e == SPOOL_OK && i + 1 < sp->nsegs) {
+			/* A predecessor running with SPOOL_SYNC_NONE may have left dirty pages; make
+			 * them durable so that spool_durable() is exact from open on.  (The newest
+			 * segment is synced by spool_open after its scan.)  Cheap when clean. */
+			if (fdatasync(fd) != 0) {
+				int saved = errno;
+				close(fd);
+				return spool_fail(&sp->err, SPOOL_E_IO, saved, sp->segs[i].first, 0, 0,
+				    "cannot sync segment");
+			}
+			sp->st.fsyncs++;
+		}
 		if (e == SPOOL_OK) {
 			close(fd);
 			continue;

@@ -635,6 +635,9 @@ finish(struct audit *a, const uint8_t want_root[TLOG_HASH_LEN])
 	}
 	if (a->sus == S_REMOVED)
 		return removed(a);
+	if (a->pos + 1 == a->size)
+		return finding(a, TLOG_E_ENTRY_REMOVED, a->pos, "entry %llu removed: the bundles "
+		    "end early", (unsigned long long)a->pos);
 	if (a->pos < a->size)
 		return finding(a, TLOG_E_ENTRY_REMOVED, a->pos, "entries %llu..%llu removed: the "
 		    "bundles end early", (unsigned long long)a->pos,

@@ -242,6 +242,33 @@ tlog_verifier_parse(const char *s, size_t len, struct tlog_verifier *out)
 	return TLOG_OK;
 }
 
+enum tlog_err
+tlog_verifier_from_arg(const char *arg, struct tlog_verifier *out)
+{
+	char buf[TLOG_VKEY_MAX + 2];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (tlog_verifier_parse(arg, strlen(arg), out) == TLOG_OK)
+		return TLOG_OK;
+	if ((fd = open(arg, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? TLOG_E_KEY : TLOG_E_IO;
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return TLOG_E_IO;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	return tlog_verifier_parse(buf, len, out);
+}
+
 size_t
 tlog_verifier_format(const struct tlog_verifier *v, char *out, size_t cap)
 {
@@ -764,7 +791,9 @@ tlog_proof_parse(const char *buf, size_t len, struct tlog_proof_text *out)
 	struct ovt_cursor c, line, rest;
 
 	out->n = 0;
-	if (len > TLOG_NOTE_MAX + 64 * TLOG_MAX_PROOF + 1024)
+	out->extra = NULL;
+	out->extra_len = 0;
+	if (len > TLOG_NOTE_MAX + 64 * TLOG_MAX_PROOF + 4096)
 		return TLOG_E_PROOF_FORMAT;
 	cur_init(&c, buf, len);
 	if (!tlog_cur_get_line(&c, &line) || cur_len(&line) != strlen(TLOG_PROOF_LABEL) ||
@@ -779,6 +808,8 @@ tlog_proof_parse(const char *buf, size_t len, struct tlog_proof_text *out)
 		    tlog_b64_decode((const char *)cur_data(&rest), cur_len(&rest), tmp,
 		    sizeof(tmp)) < 1)
 			return TLOG_E_PROOF_FORMAT;
+		out->extra = (const char *)cur_data(&rest);
+		out->extra_len = cur_len(&rest);
 		if (!tlog_cur_get_line(&c, &line))
 			return TLOG_E_PROOF_FORMAT;
 	}
@@ -806,13 +837,24 @@ tlog_proof_parse(const char *buf, size_t len, struct tlog_proof_text *out)
 }
 
 void
-tlog_proof_format(uint64_t index, const uint8_t (*hashes)[TLOG_HASH_LEN], size_t n,
-    const char *note, size_t note_len, struct ovt_builder *out)
+tlog_proof_format(const uint8_t *extra, size_t extra_len, uint64_t index,
+    const uint8_t (*hashes)[TLOG_HASH_LEN], size_t n, const char *note, size_t note_len,
+    struct ovt_builder *out)
 {
-	char line[64], b64[TLOG_B64_LEN(TLOG_HASH_LEN) + 1];
-	int l = snprintf(line, sizeof(line), TLOG_PROOF_LABEL "\nindex %llu\n",
-	    (unsigned long long)index);
+	char line[64], b64[TLOG_B64_LEN(3072) + 1];
+	int l;
 
+	bld_add_bytes(out, TLOG_PROOF_LABEL "\n", strlen(TLOG_PROOF_LABEL) + 1);
+	if (extra != NULL) {
+		if (extra_len > 3072 || tlog_b64_encode(extra, extra_len, b64, sizeof(b64)) == 0) {
+			out->err = 1;
+			return;
+		}
+		bld_add_bytes(out, "extra ", 6);
+		bld_add_bytes(out, b64, strlen(b64));
+		bld_add_u8(out, '\n');
+	}
+	l = snprintf(line, sizeof(line), "index %llu\n", (unsigned long long)index);
 	bld_add_bytes(out, line, (size_t)l);
 	for (size_t i = 0; i < n; i++) {
 		tlog_b64_encode(hashes[i], TLOG_HASH_LEN, b64, sizeof(b64));

@@ -73,6 +73,9 @@ uint32_t tlog_key_id(const char *name, uint8_t type, const uint8_t pub[32]);
 
 /* Verifier keys "name+hexid+base64(type||pub)".  The ID must match the key (TLOG_E_KEY). */
 enum tlog_err tlog_verifier_parse(const char *s, size_t len, struct tlog_verifier *out);
+/* A vkey given on a command line: the vkey text itself, or else the path of a file holding it
+ * on its first line. */
+enum tlog_err tlog_verifier_from_arg(const char *arg, struct tlog_verifier *out);
 /* Writes the NUL-terminated vkey; returns its length, or 0 if cap is too small. */
 size_t tlog_verifier_format(const struct tlog_verifier *, char *out, size_t cap);
 
@@ -150,6 +153,8 @@ void tlog_checkpoint_format(const struct tlog_checkpoint *, struct ovt_builder *
 
 /* C2SP tlog-proof: an inclusion proof for index with the signed checkpoint it refers to. */
 struct tlog_proof_text {
+	const char *extra;		/* base64 of the "extra" line, or NULL (points into input) */
+	size_t extra_len;
 	uint64_t index;
 	size_t n;
 	uint8_t hashes[TLOG_MAX_PROOF][TLOG_HASH_LEN];
@@ -158,8 +163,11 @@ struct tlog_proof_text {
 };
 
 enum tlog_err tlog_proof_parse(const char *buf, size_t len, struct tlog_proof_text *out);
-void tlog_proof_format(uint64_t index, const uint8_t (*hashes)[TLOG_HASH_LEN], size_t n,
-    const char *note, size_t note_len, struct ovt_builder *out);
+/* Appends a tlog-proof; extra (may be NULL) becomes the base64 "extra" line (Overt puts the
+ * entry there so that the bundle stands alone). */
+void tlog_proof_format(const uint8_t *extra, size_t extra_len, uint64_t index,
+    const uint8_t (*hashes)[TLOG_HASH_LEN], size_t n, const char *note, size_t note_len,
+    struct ovt_builder *out);
 
 /* Reads one '\n'-terminated line (without the '\n') into out; 0 if there is none. */
 int tlog_cur_get_line(struct ovt_cursor *c, struct ovt_cursor *out);

@@ -61,6 +61,24 @@ utf8_len(const unsigned char *s)
 	return n;
 }
 
+/* Makes free text safe to write: cut at the first byte that does not start a well-formed UTF-8
+ * character (snprintf truncation may split one), control characters become '?'. */
+static void
+clean_text(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	while (*p != '\0') {
+		size_t n = utf8_len(p);
+		if (n == 0) {
+			*p = '\0';
+			return;
+		}
+		if (*p < 0x20)
+			*p = '?';
+		p += n;
+	}
+}
+
 /* Character data with the five XML escapes; anything that is not an XML 1.0 character fails. */
 static void
 esc(struct ovt_builder *b, const char *s)
@@ -299,9 +317,12 @@ faults(struct ovt_builder *b, const struct x1_faults *f)
 		fail(b);
 	x1_build_open(b, "listOfFaults");
 	for (size_t i = 0; i < f->n && i < X1_MAX_FAULTS; i++) {
+		char d[X1_DESC_MAX + 1];
+		snprintf(d, sizeof(d), "%s", f->f[i].desc);
+		clean_text(d);
 		x1_build_open(b, "unresolvedFault");
 		elem_u64(b, "errorCode", (uint64_t)(f->f[i].code < 0 ? 0 : f->f[i].code));
-		elem(b, "errorDescription", f->f[i].desc);
+		elem(b, "errorDescription", d);
 		x1_build_close(b, "unresolvedFault");
 	}
 	x1_build_close(b, "listOfFaults");
@@ -422,6 +443,7 @@ x1_build_error_msg(struct ovt_builder *b, enum x1_msg_type type, const struct x1
 	x1_build_open(b, "errorInformation");
 	elem_u64(b, "errorCode", (uint64_t)code);
 	snprintf(d, sizeof(d), "%s", desc != NULL && desc[0] != '\0' ? desc : x1_code_str(code));
+	clean_text(d);
 	elem(b, "errorDescription", d);
 	x1_build_close(b, "errorInformation");
 	x1_build_msg_end(b);

@@ -130,6 +130,8 @@ x1_client_exchange(const struct x1_client_config *cfg, const struct x1_msg *msgs
 		return X1_CLI_NOMEM;
 	}
 	e = x1_client_post(cfg, bld_data(&req), bld_len(&req), &resp, &status, errbuf, errlen);
+	if (e == X1_CLI_HTTP)
+		snprintf(errbuf, errlen, "HTTP status %ld", status);
 	if (raw != NULL && bld_len(&resp) > 0)
 		bld_add_bytes(raw, bld_data(&resp), bld_len(&resp));
 	if (e == X1_CLI_OK &&

@@ -47,7 +47,9 @@ enum x1_client_err x1_client_post(const struct x1_client_config *, const uint8_t
 				  size_t errlen);
 
 /* Builds an X1Request from msgs, POSTs it and parses the answer into out (from
- * x1_response_new).  raw (optional, a heap builder) receives the response document. */
+ * x1_response_new).  raw (optional, a heap builder) receives the response document (also on
+ * X1_CLI_HTTP and X1_CLI_PARSE).  errbuf explains TRANSPORT, HTTP ("HTTP status 403") and
+ * PARSE errors. */
 enum x1_client_err x1_client_exchange(const struct x1_client_config *, const struct x1_msg *msgs,
 				      size_t n, struct x1_response *out, struct ovt_builder *raw,
 				      char *errbuf, size_t errlen);

@@ -674,7 +674,7 @@ handle_msg(struct x1_ne *ne, const struct x1_peer *peer, const struct x1_msg *m,
 		set_err(&o, m->code, m->detail);
 	} else if (check_identity(ne, peer, &m->hdr, &o) == 0 && dispatch(ne, m, &rh, &b, &o) == 0) {
 		if (!bld_ok(&b))
-			set_err(&o, X1_C_GENERIC, "response too large");
+			set_err(&o, X1_C_GENERIC, "answer could not be built (size limit or invalid stored value)");
 	}
 	if (o.code != 0) {
 		bld_reset(&b);
@@ -714,13 +714,14 @@ x1_ne_handle(struct x1_ne *ne, const struct x1_peer *peer, const uint8_t *body, 
 		}
 		return X1_NE_TOP_LEVEL;
 	}
+	int failed = 0;
 	x1_build_response_begin(out);
-	for (size_t i = 0; i < req->nmsg; i++)
-		if (handle_msg(ne, peer, &req->msgs[i], out) != 0)
-			break;
+	for (size_t i = 0; i < req->nmsg && !failed; i++)
+		failed = handle_msg(ne, peer, &req->msgs[i], out) != 0;
 	x1_build_response_end(out);
 	x1_request_free(req);
-	if (!bld_ok(out)) {
+	/* A message without an answer would make the document lie about it. */
+	if (failed || !bld_ok(out)) {
 		ne->stats.failed++;
 		return X1_NE_FAILED;
 	}

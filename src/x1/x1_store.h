@@ -50,7 +50,8 @@ struct x1_store_meta {
 
 struct x1_store;
 
-/* Opens (creating if needed, mode 0600) the database at path and its schema. */
+/* Opens (creating if needed, mode 0600) the database at path and its schema.  ":memory:" gives
+ * a private in-memory database (tests and fuzzing only: nothing persists). */
 enum x1_store_err x1_store_open(const char *path, struct x1_store **out);
 void x1_store_close(struct x1_store *);
 /* SQLite's message for the last X1S_DB error ("" if none); for logs, never holds values. */

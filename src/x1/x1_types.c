@@ -5,11 +5,10 @@
  */
 #include "x1/x1.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <stdio.h>
 
 static const struct {
 	const char *name;

@@ -4,9 +4,11 @@
 # Each round runs `spool_tool stress` (appends, reads, acknowledges, rewinds, fills the size
 # bound) and kills it with SIGKILL at a random moment.  The tool prints "D <recno> <seg> <bytes>"
 # only once records up to recno are durable, and "A <recno>" only once that acknowledgement is
-# durable.  In some rounds the test then also simulates a power loss: everything not covered by
-# the last "D" line may vanish (the newest segment is cut anywhere after the durable size, or cut
-# and zero-filled; newer segment files are removed or cut).  Then, after each restart:
+# durable.  In some rounds the test then also simulates a power loss, under which only what the
+# last "D" line covers is promised: the newest segment is cut anywhere after that durable size (or
+# anywhere at all, or removed, if it is newer than the D line's segment), and half the time the
+# cut bytes come back as zeros.  Older segments stay: a segment switch syncs the old segment
+# completely (docs/spool.md).  Then, after each restart:
 #   - `spool_tool check` opens the spool (repairing the torn tail) and verifies every record;
 #   - `spool_tool dump` replays the unacknowledged records: every one intact (self-describing
 #     payloads) and numbered consecutively from cursor+1;
@@ -64,25 +66,32 @@ for round in $(seq 1 "$rounds"); do
   [ "${d:-0}" -gt "$maxd" ] && maxd=$d
   [ -n "$a" ] && [ "$a" -gt "$maxa" ] && maxa=$a
 
-  # Power loss: only what the last D line covers is promised (not for sync=none).
+  # Power loss: only what the last D line covers is promised (not for sync=none).  A segment
+  # switch syncs the old segment completely (docs/spool.md), so only the newest segment can
+  # lose data: from the durable size on if the D line names it, entirely if it is newer.
   if [ "$sync" != none ] && [ "${d:-0}" -gt 0 ] && [ $((RANDOM % 2)) -eq 0 ]; then
-    powerloss=$((powerloss + 1))
-    for f in "$dir"/seg-*.spl; do
-      [ -e "$f" ] || continue
+    newest=$(ls "$dir" | grep '^seg-.*\.spl$' | sort | tail -1)
+    if [ -n "$newest" ]; then
+      powerloss=$((powerloss + 1))
+      f=$dir/$newest
       first=$((16#$(basename "$f" .spl | cut -c5-)))
       size=$(stat -c %s "$f")
       if [ "$first" -eq "$dseg" ]; then
         cut=$((dbytes + RANDOM % (size - dbytes + 1)))
       elif [ "$first" -gt "$dseg" ]; then
         cut=$((RANDOM % (size + 1)))
-        [ $((RANDOM % 3)) -eq 0 ] && { rm -f "$f"; continue; }
+        [ $((RANDOM % 3)) -eq 0 ] && cut=-1
       else
-        continue
+        fail "newest segment $newest older than the durable one ($dseg)"
       fi
-      truncate -s "$cut" "$f"
-      # Half the time the lost bytes come back as zeros (size on disk, data not).
-      [ $((RANDOM % 2)) -eq 0 ] && truncate -s "$size" "$f"
-    done
+      if [ "$cut" -lt 0 ]; then
+        rm -f "$f"
+      else
+        truncate -s "$cut" "$f"
+        # Half the time the lost bytes come back as zeros (size on disk, data not).
+        [ $((RANDOM % 2)) -eq 0 ] && truncate -s "$size" "$f"
+      fi
+    fi
   fi
 
   chk=$("$tool" check "$dir" $geom 2>&1) || fail "check: $chk"

@@ -772,6 +772,39 @@ test_decoder_schema_errors(void **state)
 }
 
 /* The epsIRIsContent [1] form of EPSIRI: EpsIRIContent inside, record from its tag. */
+/* A second PartyInformation for a non-target party must not overwrite the target's ids. */
+static void
+test_decoder_other_party(void **state)
+{
+	static uint8_t x2[2048], buf[2200];
+	struct hi2_eps_iri iri, back;
+	struct ovt_builder b;
+	struct hi2_diag d;
+	static const uint32_t p_set[] = {BER_CTX_CONS(1), BER_CTX_CONS(9)};
+	size_t hl, cl, at;
+
+	fill_iri(&iri, HI2_EV_BEARER_ACTIVATION, HI2_BEARER_DEFAULT, -1);
+	bld_init_fixed(&b, x2, sizeof(x2));
+	assert_int_equal(hi2_iri_encode_x2(&b, &iri, &d), HI2_OK);
+	size_t n = bld_len(&b);
+	at = locate(x2, n, p_set, 2, &hl, &cl);
+	/* Insert, after the target's PartyInformation, a terminating-Party(1) with another IMSI:
+	 * 30 0c 80 01 01 a1 07 83 05 21 43 65 87 f9. */
+	static const uint8_t other[] = {0x30, 0x0c, 0x80, 0x01, 0x01, 0xa1, 0x07, 0x83, 0x05,
+					0x21, 0x43, 0x65, 0x87, 0xf9};
+	size_t end = at + hl + cl;
+	assert_true(x2[1] == 0x81 && x2[at + 1] < 0x80 - sizeof(other));
+	memcpy(buf, x2, end);
+	memcpy(buf + end, other, sizeof(other));
+	memcpy(buf + end + sizeof(other), x2 + end, n - end);
+	buf[2] += sizeof(other);		/* EpsIRIContent length (81 xx) */
+	buf[at + 1] += sizeof(other);		/* partyInformation length */
+	assert_int_equal(hi2_iri_decode_x2(buf, n + sizeof(other), &back, &d), HI2_OK);
+	assert_string_equal(back.imsi, "001010123456789");
+	assert_int_equal(back.unknown, 1);
+	assert_iri_equal(&iri, &back);
+}
+
 static void
 test_decoder_epsiris_form(void **state)
 {
@@ -967,6 +1000,92 @@ test_pspdu_bombs(void **state)
 	free(buf);
 }
 
+/* The per-stream fast path produces exactly the stateless encoders' bytes, numbers the PDUs,
+ * survives second changes and the 2^32 wrap, and consumes no number on error. */
+static void
+test_stream(void **state)
+{
+	static uint8_t a[BUF], s_out[BUF], pkt[1400];
+	static const int64_t times[] = {1736936430, 1736936430, 1736936431, 1736936430, 0,
+					2524607999};
+	struct hi2_pshdr h;
+	struct hi2_stream st;
+	struct hi2_eps_iri iri;
+	struct hi2_cc cc;
+	struct ovt_builder ba, bs;
+	struct hi2_diag d;
+
+	fill_hdr(&h);
+	h.seq = 0xfffffffeu;
+	assert_int_equal(hi2_stream_init(&st, &h, &d), HI2_OK);
+	h.liid = bytes((const uint8_t *)"changed!!", 9);	/* the stream holds its own copy */
+	fill_hdr(&h);
+	fill_iri(&iri, HI2_EV_BEARER_MODIFICATION, HI2_BEARER_DEFAULT, -1);
+	memset(&cc, 0, sizeof(cc));
+	cc.corr = bytes(CORR, sizeof(CORR));
+	cc.tpdu_dir = 1;
+	cc.pkt = bytes(pkt, sizeof(pkt));
+	uint32_t seq = 0xfffffffeu;
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		for (int kind = 0; kind < 3; kind++) {
+			h.seq = seq;
+			h.ts_sec = times[i];
+			h.ts_usec = (uint32_t)(i * 111111);
+			cc.pkt.len = 100 * i;
+			bld_init_fixed(&ba, a, sizeof(a));
+			bld_init_fixed(&bs, s_out, sizeof(s_out));
+			enum hi2_err ea, es;
+			if (kind == 0) {
+				ea = hi2_encode_cc(&ba, &h, &cc, &d);
+				es = hi2_stream_cc(&st, &bs, h.ts_sec, h.ts_usec, &cc, &d);
+			} else if (kind == 1) {
+				ea = hi2_encode_iri(&ba, &h, &iri, &d);
+				es = hi2_stream_iri(&st, &bs, h.ts_sec, h.ts_usec, &iri, &d);
+			} else {
+				ea = hi2_encode_tri(&ba, &h, HI2_TRI_KEEPALIVE, &d);
+				es = hi2_stream_tri(&st, &bs, h.ts_sec, h.ts_usec,
+						    HI2_TRI_KEEPALIVE, &d);
+			}
+			assert_int_equal(ea, HI2_OK);
+			assert_int_equal(es, HI2_OK);
+			assert_int_equal(bld_len(&ba), bld_len(&bs));
+			assert_memory_equal(a, s_out, bld_len(&ba));
+			seq++;
+			assert_int_equal(st.hdr.seq, seq);
+		}
+	}
+	assert_true(seq < 100);	/* wrapped through 0xffffffff to 0 */
+
+	/* Errors consume no sequence number. */
+	uint32_t before = st.hdr.seq;
+	bld_init_fixed(&bs, s_out, 10);
+	assert_int_equal(hi2_stream_cc(&st, &bs, times[0], 0, &cc, &d), HI2_E_SPACE);
+	bld_init_fixed(&bs, s_out, sizeof(s_out));
+	assert_int_equal(hi2_stream_cc(&st, &bs, -5, 0, &cc, &d), HI2_E_ARG);
+	assert_int_equal(hi2_stream_cc(&st, &bs, 2524608000, 0, &cc, &d), HI2_E_ARG);
+	assert_int_equal(hi2_stream_tri(&st, &bs, times[0], 0, (enum hi2_tri)9, &d), HI2_E_ARG);
+	iri.event = 3;
+	assert_int_equal(hi2_stream_iri(&st, &bs, times[0], 0, &iri, &d), HI2_E_ARG);
+	assert_int_equal(bld_len(&bs), 0);
+	assert_int_equal(st.hdr.seq, before);
+
+	/* A bad header is refused at init, naming the field. */
+	h.operator_id = bytes(PAA, 0);
+	assert_int_equal(hi2_stream_init(&st, &h, &d), HI2_E_ARG);
+	assert_string_equal(d.where, "NetworkIdentifier.operatorIdentifier");
+
+	/* The largest prefix fits HI2_PREFIX_MAX. */
+	static const uint8_t big[25] = "0123456789012345678901234";
+	fill_hdr(&h);
+	h.liid = bytes(big, 25);
+	h.operator_id = bytes(big, 16);
+	h.ne_id = bytes(big, 16);
+	h.cin = 0xffffffffu;
+	assert_int_equal(hi2_stream_init(&st, &h, &d), HI2_OK);
+	assert_true(st.prefix_len <= HI2_PREFIX_MAX);
+	assert_int_equal(st.prefix_len, 91);
+}
+
 static void
 test_strerror(void **state)
 {
@@ -996,9 +1115,11 @@ main(void)
 		cmocka_unit_test(test_encoder_args),
 		cmocka_unit_test(test_encoder_space),
 		cmocka_unit_test(test_decoder_schema_errors),
+		cmocka_unit_test(test_decoder_other_party),
 		cmocka_unit_test(test_decoder_epsiris_form),
 		cmocka_unit_test(test_splitter),
 		cmocka_unit_test(test_pspdu_bombs),
+		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,10 +12,13 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -691,6 +694,82 @@ test_creates_directory(void **state)
 	tdir_remove(&t);
 }
 
+static void
+set_fsize(rlim_t lim)
+{
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = lim;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+static void
+test_write_failure_rollback(void **state)
+{
+	struct tdir t;
+	struct spool_cfg cfg;
+	struct spool_stats st;
+	struct spool *sp;
+	struct rlimit saved;
+	char seg[512], name[SPOOL_SEGNAME_LEN + 1];
+	uint8_t buf[2048];
+	uint64_t recno = 9, r;
+	struct stat sb;
+
+	/* RLIMIT_FSIZE makes a write cross the limit short, and the next one fail with EFBIG:
+	 * a failing disk in miniature. */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	tdir_make(&t);
+	small_cfg(&cfg);
+	sp = open_ok(&t, &cfg);
+	for (r = 1; r <= 3; r++)
+		append_rec(sp, r);
+	spool_stats(sp, &st);
+	spool_fmt_segname(name, 1);
+	snprintf(seg, sizeof(seg), "%s/%s", t.path, name);
+
+	set_fsize((rlim_t)st.tail_bytes + 100);	/* in the middle of record 4 */
+	rec_fill(buf, 4, rec_len(4));
+	assert_int_equal(spool_append(sp, buf, rec_len(4), &recno), SPOOL_E_IO);
+	assert_int_equal(recno, 0);
+	assert_int_equal(spool_last_error(sp)->sys_errno, EFBIG);
+	set_fsize(saved.rlim_cur);
+	/* The partial record was cut back; the spool is still usable and numbering intact. */
+	assert_int_equal(stat(seg, &sb), 0);
+	assert_int_equal((uint64_t)sb.st_size, st.tail_bytes);
+	append_rec(sp, 4);
+
+	/* A new segment whose header cannot be written is removed again. */
+	for (r = 5;; r++) {
+		spool_stats(sp, &st);
+		if (st.tail_bytes + SPOOL_REC_HDRLEN + rec_len(r) > SMALL_SEG)
+			break;
+		append_rec(sp, r);
+	}
+	set_fsize(10);
+	rec_fill(buf, r, rec_len(r));
+	assert_int_equal(spool_append(sp, buf, rec_len(r), &recno), SPOOL_E_IO);
+	set_fsize(saved.rlim_cur);
+	spool_fmt_segname(name, r);
+	snprintf(seg, sizeof(seg), "%s/%s", t.path, name);
+	assert_int_equal(access(seg, F_OK), -1);
+	append_rec(sp, r);
+	assert_int_equal(access(seg, F_OK), 0);
+	for (uint64_t k = 1; k <= r; k++)
+		read_expect(sp, k);
+	assert_int_equal(spool_close(sp), SPOOL_OK);
+
+	sp = open_ok(&t, &cfg);
+	spool_stats(sp, &st);
+	assert_int_equal(st.torn_repaired, 0);
+	assert_int_equal(st.next_recno, r + 1);
+	assert_int_equal(spool_verify(sp, NULL), SPOOL_OK);
+	assert_int_equal(spool_close(sp), SPOOL_OK);
+	signal(SIGXFSZ, SIG_DFL);
+	tdir_remove(&t);
+}
+
 int
 main(void)
 {
@@ -705,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_read_while_appending),
 		cmocka_unit_test(test_rewind_window),
 		cmocka_unit_test(test_sync_policies),
+		cmocka_unit_test(test_write_failure_rollback),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_creates_directory),
 	};

@@ -16,6 +16,10 @@
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 
+/* Bounded string helpers (the project bans strcpy/strcat). */
+#define SET(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+#define APPEND(dst, src) snprintf((dst) + strlen(dst), sizeof(dst) - strlen(dst), "%s", (src))
+
 #include "common/uuid.h"
 #include "x1/x1.h"
 
@@ -89,9 +93,9 @@ static void
 hdr_fill(struct x1_header *h)
 {
 	memset(h, 0, sizeof(*h));
-	strcpy(h->admf_id, "admf");
-	strcpy(h->ne_id, "poi-1");
-	strcpy(h->version, "v1.13.1");
+	SET(h->admf_id, "admf");
+	SET(h->ne_id, "poi-1");
+	SET(h->version, "v1.13.1");
 	x1_timestamp_now(h->timestamp);
 	assert_int_equal(uuid_random(h->transaction_id), 0);
 }
@@ -146,7 +150,7 @@ dest_fill(struct x1_dest *d, int v6)
 	memset(d, 0, sizeof(*d));
 	uuid_parse("3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d", d->did);
 	d->has_name = 1;
-	strcpy(d->name, "MDF <X2&X3> \"main\"");
+	SET(d->name, "MDF <X2&X3> \"main\"");
 	d->delivery = X1_X2_AND_X3;
 	if (v6) {
 		d->family = X1_AF_IPV6;
@@ -303,13 +307,13 @@ test_request_roundtrip(void **state)
 	struct x1_task *t = &msgs[1].task;
 	t->has_mediation = 1;
 	t->nmed = 2;
-	strcpy(t->med[0].liid, "LIID-0001");
+	SET(t->med[0].liid, "LIID-0001");
 	t->med[0].delivery = X1_X2_ONLY;
-	strcpy(t->med[0].start, "2025-01-15T10:20:30.000000Z");
-	strcpy(t->med[0].end, "2026-01-15T10:20:30.000000+01:00");
+	SET(t->med[0].start, "2025-01-15T10:20:30.000000Z");
+	SET(t->med[0].end, "2026-01-15T10:20:30.000000+01:00");
 	t->med[0].ndids = 1;
 	uuid_random(t->med[0].dids[0]);
-	strcpy(t->med[1].liid, "0123456789abcdef0123456789abcdef");
+	SET(t->med[1].liid, "0123456789abcdef0123456789abcdef");
 	t->med[1].delivery = X1_X2_AND_X3;
 	t->has_correlation = 1;
 	t->correlation_id = UINT64_MAX;
@@ -361,7 +365,7 @@ test_response_roundtrip(void **state)
 	memset(dr, 0, sizeof(dr));
 	task_fill(&tr[0].task);
 	tr[0].status.prov = X1_PROV_COMPLETE;
-	strcpy(tr[0].status.last_modified, "2025-01-15T10:20:30.123456Z");
+	SET(tr[0].status.last_modified, "2025-01-15T10:20:30.123456Z");
 	tr[0].status.has_nmod = 1;
 	tr[0].status.nmod = 3;
 	task_fill(&tr[1].task);
@@ -393,7 +397,8 @@ test_response_roundtrip(void **state)
 	m[n].is_error = 1;
 	m[n].type = X1_ACTIVATE_TASK;
 	m[n].code = X1_C_XID_EXISTS;
-	strcpy(m[n++].desc, "XID already exists");
+	SET(m[n].desc, "XID already exists");
+	n++;
 	for (size_t i = 0; i < n; i++)
 		hdr_fill(&m[i].hdr);
 
@@ -484,13 +489,13 @@ test_builder_refuses_invalid(void **state)
 	x1_build_request(&b, m, 1);
 	assert_true(bld_ok(&b));
 
-	strcpy(m->task.targets[0].value, "12345");	/* imsi needs 6..15 digits */
+	SET(m->task.targets[0].value, "12345");	/* imsi needs 6..15 digits */
 	bld_reset(&b);
 	x1_build_request(&b, m, 1);
 	assert_false(bld_ok(&b));
 
 	task_fill(&m->task);
-	strcpy(m->hdr.admf_id, "two  spaces");	/* not an xs:token */
+	SET(m->hdr.admf_id, "two  spaces");	/* not an xs:token */
 	bld_reset(&b);
 	x1_build_request(&b, m, 1);
 	assert_false(bld_ok(&b));
@@ -504,13 +509,13 @@ test_builder_refuses_invalid(void **state)
 	assert_false(bld_ok(&b));
 
 	dest_fill(&m->dest, 0);
-	strcpy(m->dest.name, "bad \x01 control");
+	SET(m->dest.name, "bad \x01 control");
 	bld_reset(&b);
 	x1_build_request(&b, m, 1);
 	assert_false(bld_ok(&b));
 
 	dest_fill(&m->dest, 0);
-	strcpy(m->dest.name, "bad \xc3 utf8");
+	SET(m->dest.name, "bad \xc3 utf8");
 	bld_reset(&b);
 	x1_build_request(&b, m, 1);
 	assert_false(bld_ok(&b));
@@ -631,21 +636,18 @@ test_refuse_document(void **state)
 
 	char deep[4096] = HEAD OPEN MSG("PingRequest") HDR;
 	for (int i = 0; i < X1_MAX_DEPTH; i++)
-		strcat(deep, "<x>");
+		APPEND(deep, "<x>");
 	for (int i = 0; i < X1_MAX_DEPTH; i++)
-		strcat(deep, "</x>");
-	strcat(deep, END);
+		APPEND(deep, "</x>");
+	APPEND(deep, END);
 	expect_doc(deep, X1_P_DEPTH);
 
-	size_t cap = 64 * 1024;
-	char *many = malloc(cap);
-	assert_non_null(many);
-	strcpy(many, HEAD OPEN);
+	static char many[64 * 1024];
+	SET(many, HEAD OPEN);
 	for (int i = 0; i <= X1_MAX_MESSAGES; i++)
-		strcat(many, MSG("PingRequest") HDR "</x1RequestMessage>");
-	strcat(many, "</X1Request>");
+		APPEND(many, MSG("PingRequest") HDR "</x1RequestMessage>");
+	APPEND(many, "</X1Request>");
 	expect_doc(many, X1_P_TOO_MANY);
-	free(many);
 }
 
 static void
@@ -682,8 +684,8 @@ test_refuse_message(void **state)
 	char t17[4096] = HEAD OPEN MSG("ActivateTaskRequest") HDR
 	    "<taskDetails><xId>29f28e1c-f230-486a-a860-f5a784ab9172</xId><targetIdentifiers>";
 	for (int i = 0; i <= X1_MAX_TARGETS; i++)
-		strcat(t17, IMSI);
-	strcat(t17, "</targetIdentifiers><deliveryType>X2andX3</deliveryType><listOfDIDs/>"
+		APPEND(t17, IMSI);
+	APPEND(t17, "</targetIdentifiers><deliveryType>X2andX3</deliveryType><listOfDIDs/>"
 		    "</taskDetails>" END);
 	expect_msg(t17, X1_P_TOO_MANY, X1_C_SYNTAX);
 	/* deliveryType is an xs:string enumeration: whitespace is significant. */

@@ -18,6 +18,10 @@
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 
+/* Bounded string helpers (the project bans strcpy/strcat). */
+#define SET(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+#define APPEND(dst, src) snprintf((dst) + strlen(dst), sizeof(dst) - strlen(dst), "%s", (src))
+
 #include "common/uuid.h"
 #include "x1/x1_ne.h"
 
@@ -137,15 +141,15 @@ setup_profile(void **state, const struct x1_profile *p)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/test_x1_ne.XXXXXX");
+	SET(f->dir, "/tmp/test_x1_ne.XXXXXX");
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/x1.db", f->dir);
 	f->profile = p;
 	f->ne_status = X1_NES_OK;
 	f->peer.n = 2;
-	strcpy(f->peer.names[0], "admf01");
-	strcpy(f->peer.names[1], "localhost");
+	SET(f->peer.names[0], "admf01");
+	SET(f->peer.names[1], "localhost");
 	f->resp = x1_response_new();
 	if (f->resp == NULL || !bld_init(&f->out, 4096, X1_MAX_RESPONSE))
 		return -1;
@@ -223,10 +227,10 @@ doc_of(struct x1_msg *msgs, size_t n)
 	assert_true(bld_init(&b, 4096, X1_MAX_BODY));
 	for (size_t i = 0; i < n; i++) {
 		if (msgs[i].hdr.admf_id[0] == '\0')
-			strcpy(msgs[i].hdr.admf_id, "admf01");
+			SET(msgs[i].hdr.admf_id, "admf01");
 		if (msgs[i].hdr.ne_id[0] == '\0')
-			strcpy(msgs[i].hdr.ne_id, "epc-poi-01");
-		strcpy(msgs[i].hdr.version, "v1.13.1");
+			SET(msgs[i].hdr.ne_id, "epc-poi-01");
+		SET(msgs[i].hdr.version, "v1.13.1");
 		x1_timestamp_now(msgs[i].hdr.timestamp);
 		uuid_random(msgs[i].hdr.transaction_id);
 	}
@@ -402,28 +406,28 @@ test_identity(void **state)
 
 	/* 1030: the certificate does not name this ADMF. */
 	m = dest_msg(X1_CREATE_DESTINATION, DID1, X1_X2_AND_X3);
-	strcpy(m->hdr.admf_id, "admf");
+	SET(m->hdr.admf_id, "admf");
 	assert_int_equal(send1(f, m), X1_C_ADMF_CERT);
 	/* 1040: certificate and header agree, but this ADMF is not configured. */
-	strcpy(f->peer.names[1], "rogue");
+	SET(f->peer.names[1], "rogue");
 	m = dest_msg(X1_CREATE_DESTINATION, DID1, X1_X2_AND_X3);
-	strcpy(m->hdr.admf_id, "rogue");
+	SET(m->hdr.admf_id, "rogue");
 	assert_int_equal(send1(f, m), X1_C_ADMF_UNEXPECTED);
 	/* 1060: not our neIdentifier. */
 	m = dest_msg(X1_CREATE_DESTINATION, DID1, X1_X2_AND_X3);
-	strcpy(m->hdr.ne_id, "other-ne");
+	SET(m->hdr.ne_id, "other-ne");
 	assert_int_equal(send1(f, m), X1_C_NE_UNEXPECTED);
 	assert_string_equal(f->resp->msgs[0].hdr.ne_id, "other-ne");
 	/* Even a Ping is refused from the wrong identity. */
 	m = new_msg(X1_PING);
-	strcpy(m->hdr.admf_id, "nobody");
+	SET(m->hdr.admf_id, "nobody");
 	assert_int_equal(send1(f, m), X1_C_ADMF_CERT);
 	assert_int_equal(ndests(f), 0);
 	assert_int_equal(f->nev, 0);
 	/* A SAN works as well as the CN. */
-	strcpy(f->peer.names[1], "admf");
+	SET(f->peer.names[1], "admf");
 	m = dest_msg(X1_CREATE_DESTINATION, DID1, X1_X2_AND_X3);
-	strcpy(m->hdr.admf_id, "admf");
+	SET(m->hdr.admf_id, "admf");
 	assert_int_equal(send1(f, m), 0);
 	assert_int_equal(ndests(f), 1);
 }
@@ -498,7 +502,7 @@ test_profile_and_hooks(void **state)
 	m = task_msg(X1_ACTIVATE_TASK, XID1, DID1, X1_X2_ONLY);
 	m->task.has_mediation = 1;
 	m->task.nmed = 1;
-	strcpy(m->task.med[0].liid, "LIID1");
+	SET(m->task.med[0].liid, "LIID1");
 	m->task.med[0].delivery = X1_X2_ONLY;
 	assert_int_equal(send1(f, m), X1_C_ACTIVATE_FAILED);
 	/* X2andX3 cannot go to an X2-only destination. */
@@ -576,7 +580,7 @@ test_mdf_profile(void **state)
 	m = task_msg(X1_ACTIVATE_TASK, XID1, NULL, X1_X2_AND_X3);
 	m->task.has_mediation = 1;
 	m->task.nmed = 1;
-	strcpy(m->task.med[0].liid, "LIID-0042");
+	SET(m->task.med[0].liid, "LIID-0042");
 	m->task.med[0].delivery = X1_X2_AND_X3;	/* HI2andHI3 */
 	m->task.med[0].ndids = 1;
 	uuid_parse(hi2, m->task.med[0].dids[0]);
@@ -584,7 +588,7 @@ test_mdf_profile(void **state)
 	m = task_msg(X1_ACTIVATE_TASK, XID1, NULL, X1_X2_AND_X3);
 	m->task.has_mediation = 1;
 	m->task.nmed = 1;
-	strcpy(m->task.med[0].liid, "LIID-0042");
+	SET(m->task.med[0].liid, "LIID-0042");
 	m->task.med[0].delivery = X1_X2_AND_X3;
 	m->task.med[0].ndids = 2;
 	uuid_parse(hi2, m->task.med[0].dids[0]);

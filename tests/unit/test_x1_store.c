@@ -16,6 +16,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+/* Bounded string helpers (the project bans strcpy/strcat). */
+#define SET(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+#define APPEND(dst, src) snprintf((dst) + strlen(dst), sizeof(dst) - strlen(dst), "%s", (src))
+
 #include "common/uuid.h"
 #include "x1/x1_store.h"
 
@@ -33,7 +37,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/test_x1_store.XXXXXX");
+	SET(f->dir, "/tmp/test_x1_store.XXXXXX");
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/x1.db", f->dir);
@@ -114,15 +118,15 @@ test_roundtrip_and_persistence(void **state)
 	mk_task(&t, &d[0]);
 	t.has_mediation = 1;
 	t.nmed = 2;
-	strcpy(t.med[0].liid, "LIID-A");
+	SET(t.med[0].liid, "LIID-A");
 	t.med[0].delivery = X1_X2_ONLY;
-	strcpy(t.med[0].start, NOW);
+	SET(t.med[0].start, NOW);
 	t.med[0].ndids = 2;
 	memcpy(t.med[0].dids[0], d[1].did, 16);
 	memcpy(t.med[0].dids[1], d[0].did, 16);
-	strcpy(t.med[1].liid, "LIID-B");
+	SET(t.med[1].liid, "LIID-B");
 	t.med[1].delivery = X1_X2_AND_X3;
-	strcpy(t.med[1].end, "2030-01-01T00:00:00.000000+01:00");
+	SET(t.med[1].end, "2030-01-01T00:00:00.000000+01:00");
 	t.has_correlation = 1;
 	t.correlation_id = UINT64_MAX;
 	t.implicit_deactivation = 1;
