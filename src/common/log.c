@@ -32,6 +32,9 @@ log_verbose(void)
 	return log_verb;
 }
 
+static void vlog(const char *level, const char *fmt, va_list ap, const char *errstr)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vlog(const char *level, const char *fmt, va_list ap, const char *errstr)
 {

@@ -15,8 +15,9 @@
  * independent check of the POI's parser.  The same seed and options always give the same bytes.
  *
  * Memory: about 0.45 KB per subscriber plus 0.2 KB per bearer ever created (bench scale, 100k
- * subscribers: 66 MB resident), independent of the number of packets.  Thread safety: none needed; epcgen_run()
- * keeps all its state on its own heap allocations and may run in any one thread.
+ * subscribers: 66 MB resident), independent of the number of packets.
+ * Thread safety: epcgen_run() keeps all its state in its own heap allocations; runs in
+ * different threads do not interfere.
  */
 #ifndef OVERT_EPCGEN_EPCGEN_H
 #define OVERT_EPCGEN_EPCGEN_H
@@ -34,7 +35,7 @@ enum epcgen_scenario {
 };
 
 struct epcgen_config {
-	const char *out_path;		/* FILE.pcap (the truth and targets files derive from it) */
+	const char *out_path;		/* FILE.pcap; truth and targets names derive */
 	enum epcgen_scenario scenario;
 	uint32_t subscribers;		/* 1..EPCGEN_MAX_SUBSCRIBERS */
 	uint64_t packets;		/* exact number of frames written, <= EPCGEN_MAX_PACKETS */
@@ -59,7 +60,7 @@ enum epcgen_err {
 struct epcgen_totals {
 	uint64_t frames;
 	uint64_t gtpv2_frames;		/* UDP 2123 frames holding GTPv2-C */
-	uint64_t gtpv2_msgs[256];	/* GTPv2-C messages by type (piggybacked ones counted too) */
+	uint64_t gtpv2_msgs[256];	/* GTPv2-C messages by type, piggybacked ones included */
 	uint64_t piggybacked;		/* frames holding two GTPv2-C messages (P flag) */
 	uint64_t gpdu;			/* all G-PDUs (message type 255) */
 	uint64_t gpdu_s1u_ul, gpdu_s1u_dl, gpdu_s5u_ul, gpdu_s5u_dl;
@@ -72,7 +73,7 @@ struct epcgen_totals {
 	uint64_t bad_gtp_c, bad_gtp_u;	/* GTP headers whose length overruns the datagram */
 	uint64_t procedures;		/* "proc" lines in the truth file */
 	uint64_t bearers, sessions;
-	uint64_t min_packets;		/* on EPCGEN_E_BUDGET: the smallest --packets that works */
+	uint64_t min_packets;		/* EPCGEN_E_BUDGET: smallest --packets that fits */
 	uint64_t duration_us;		/* last timestamp - first timestamp */
 };
 

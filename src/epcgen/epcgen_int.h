@@ -1,7 +1,7 @@
 /*
  * Internals of the EPC traffic generator shared by its planner (epcgen_plan.c), simulator
- * (epcgen_sim.c), ground-truth writer (epcgen_truth.c) and output (epcgen_out.c).  Not an API:
- * nothing outside src/epcgen/ and its unit tests includes this.
+ * (epcgen_sim.c, epcgen_noise.c), ground-truth writer (epcgen_truth.c) and output
+ * (epcgen_out.c).  Not an API: nothing outside src/epcgen/ includes this.
  *
  * How a run works:
  *   1. plan: build the network (nodes and addresses), the subscribers' identities and, per
@@ -30,9 +30,9 @@
 #define EG_NONE			0xffffffffu
 #define EG_MAX_PDN		2	/* default PDN + one more ("ims") per subscriber */
 #define EG_MAX_BEARERS_PER_PDN	3	/* default bearer + up to two dedicated ones */
-#define EG_MAX_LEGS		8	/* frames of the longest control step (see eg_step_legs) */
+#define EG_MAX_LEGS		8	/* frames of the longest control step (eg_step_legs) */
 #define EG_FIRST_EBI		5	/* TS 24.007 11.2.3.1.5: EBIs 0-4 are reserved */
-#define EG_FRAME_MAX		2048	/* largest frame we build (MTU-sized user packets) */
+#define EG_FRAME_MAX		2048	/* largest frame built (user packets fit an MTU) */
 #define EG_T0_SEC		1735689600ULL	/* 2025-01-01T00:00:00Z: first timestamp */
 #define EG_JSON_DEPTH		8	/* nesting of a truth line */
 
@@ -140,7 +140,7 @@ struct eg_tx {
 	uint64_t treq, tresp;
 	uint32_t seq, seq5;
 	uint32_t bearer;		/* bearer pool index it concerns, if one */
-	uint16_t ebis;			/* bitmap (bit = EBI - 5) of the bearers it concerns */
+	uint16_t ebis;			/* bearers it concerns: bit EBI - 5 */
 	uint8_t pdn;
 };
 
@@ -199,7 +199,7 @@ struct eg_scen {
 	uint32_t pm_ded1, pm_ded2;	/* at least one / two dedicated bearers */
 	uint32_t pm_ded_del;
 	uint32_t pm_piggy;
-	uint32_t ho_min, ho_max, pm_ho;		/* handovers: min, plus pm_ho for each more */
+	uint32_t ho_min, ho_max, pm_ho;		/* handovers: min, +1 with pm_ho each time */
 	uint32_t idle_min, idle_max, pm_idle;	/* idle/service-request cycles, likewise */
 	uint32_t pm_em, pm_moved;
 	uint32_t pm_detach;
@@ -284,8 +284,26 @@ void eg_sub_imei(const struct eg_sub *u, char out[16]);	/* 14 digits */
 void eg_sub_mei(const struct eg_sub *u, char out[17]);	/* as carried in the MEI IE */
 uint32_t eg_teid_mix(uint32_t c);
 
-/* epcgen_sim.c */
+/* epcgen_sim.c: the simulation, and the frame helpers the noise shares */
 enum epcgen_err eg_simulate(struct eg_sim *s);
+struct eg_node *eg_node(struct eg_sim *s, int role, uint32_t i);
+uint64_t eg_rnd(struct eg_sim *s, uint64_t lo, uint64_t hi);	/* uniform in [lo, hi] */
+uint32_t eg_teid_junk(struct eg_sim *s);		/* a TEID no signalling announces */
+uint32_t eg_seq_initial(struct eg_node *n);		/* next 23-bit sequence number */
+void eg_v2_init(struct epcgen_gtpc *g, uint8_t type, uint32_t teid, uint32_t seq);
+/* A frame: eg_frame_begin writes Ethernet/IP/UDP headers into s->fb, the caller the UDP
+ * payload, eg_frame_end patches lengths and checksums, writes the frame at s->now and returns
+ * its number (1-based).  eg_frame_next is the number the frame being built will get. */
+void eg_frame_begin(struct eg_sim *s, struct eg_node *src, struct eg_node *dst, uint16_t sport,
+    uint16_t dport);
+uint32_t eg_frame_next(const struct eg_sim *s);
+uint32_t eg_frame_end(struct eg_sim *s);
+/* One GTPv2-C frame on UDP 2123: g, and g2 piggybacked on it when not NULL. */
+uint32_t eg_send_v2(struct eg_sim *s, struct eg_node *src, struct eg_node *dst,
+    const struct epcgen_gtpc *g, const struct epcgen_gtpc *g2);
+
+/* epcgen_noise.c */
+void eg_noise_frame(struct eg_sim *s);
 
 /* epcgen_out.c: output files and the JSON lines of the truth */
 enum epcgen_err eg_out_open(struct eg_out *o, const char *pcap_path, const char *truth_path);
@@ -298,7 +316,8 @@ void ej_u64(struct eg_out *o, const char *key, uint64_t v);
 void ej_frame(struct eg_out *o, const char *key, uint32_t frame);	/* 0 -> null */
 void ej_bool(struct eg_out *o, const char *key, int v);
 void ej_null(struct eg_out *o, const char *key);
-void ej_addr(struct eg_out *o, const char *key, const struct epcgen_addr *a);	/* family 0 -> null */
+/* An address as text; family 0 (none) is written as null. */
+void ej_addr(struct eg_out *o, const char *key, const struct epcgen_addr *a);
 void ej_arr_begin(struct eg_out *o, const char *key);
 void ej_arr_u64(struct eg_out *o, uint64_t v);
 void ej_arr_end(struct eg_out *o);

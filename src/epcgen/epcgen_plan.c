@@ -57,7 +57,9 @@ eg_scen_init(struct eg_scen *sc, enum epcgen_scenario scen, uint32_t nsubs)
 		sc->pm_gtpu_seq = 200, sc->pm_gtpu_ext = 150, sc->pm_gtpu_ext2 = 50;
 		sc->noise_pm = 20;
 		sc->pay_max = 1400, sc->pm_large = 100;
-		sc->window_us = (uint64_t)nsubs * 20000 > 10000000 ? (uint64_t)nsubs * 20000 : 10000000;
+		sc->window_us = (uint64_t)nsubs * 20000;
+		if (sc->window_us < 10000000)
+			sc->window_us = 10000000;
 		sc->gap_min_us = 200000, sc->gap_max_us = 10000000;
 		sc->iat_min_us = 1000, sc->iat_max_us = 100000;
 		break;
@@ -79,7 +81,9 @@ eg_scen_init(struct eg_scen *sc, enum epcgen_scenario scen, uint32_t nsubs)
 		sc->pm_gtpu_seq = 50, sc->pm_gtpu_ext = 50, sc->pm_gtpu_ext2 = 10;
 		sc->noise_pm = 10;
 		sc->pay_max = 200, sc->pm_large = 10;
-		sc->window_us = (uint64_t)nsubs * 1000 > 10000000 ? (uint64_t)nsubs * 1000 : 10000000;
+		sc->window_us = (uint64_t)nsubs * 1000;
+		if (sc->window_us < 10000000)
+			sc->window_us = 10000000;
 		sc->gap_min_us = 100000, sc->gap_max_us = 5000000;
 		sc->iat_min_us = 1000, sc->iat_max_us = 50000;
 		break;
@@ -358,7 +362,8 @@ plan_script(struct eg_sim *s, struct eg_steps *a)
 	uint32_t idle = draw_count(r, sc->idle_min, sc->idle_max, sc->pm_idle);
 	uint32_t ded = epcgen_rng_pm(r, sc->pm_ded2) ? 2 : epcgen_rng_pm(r, sc->pm_ded1) ? 1 : 0;
 	uint32_t ded_del = 0;
-	int pdn2 = epcgen_rng_pm(r, sc->pm_pdn2), pdn2_del = pdn2 && epcgen_rng_pm(r, sc->pm_pdn2_del);
+	int pdn2 = epcgen_rng_pm(r, sc->pm_pdn2);
+	int pdn2_del = pdn2 && epcgen_rng_pm(r, sc->pm_pdn2_del);
 	int pdn1_open = 0, detach = epcgen_rng_pm(r, sc->pm_detach);
 	int nded[EG_MAX_PDN] = {0, 0};
 	int piggy = ded > 0 && epcgen_rng_pm(r, sc->pm_piggy);
@@ -370,7 +375,8 @@ plan_script(struct eg_sim *s, struct eg_steps *a)
 		idle = EG_MAX_IDLES;
 	for (uint32_t i = 0; i < ded; i++)
 		ded_del += epcgen_rng_pm(r, sc->pm_ded_del);
-	if (push_step(a, EG_ST_ATTACH, (uint8_t)piggy, 0, 0) || push_step(a, EG_ST_TRAFFIC, 0, 0, 0))
+	if (push_step(a, EG_ST_ATTACH, (uint8_t)piggy, 0, 0) ||
+	    push_step(a, EG_ST_TRAFFIC, 0, 0, 0))
 		return -1;
 	if (piggy) {
 		nded[0] = 1;
@@ -405,13 +411,15 @@ plan_script(struct eg_sim *s, struct eg_steps *a)
 			break;
 		case EG_ST_IDLE:
 			idle--;
-			rc = push_step(a, k, 0, 0, 0) ||
-			    push_step(a, EG_ST_SERVICE_REQ, (uint8_t)epcgen_rng_pm(r, sc->pm_moved), 0, 0);
+			rc = push_step(a, k, 0, 0, 0) || push_step(a, EG_ST_SERVICE_REQ,
+			    (uint8_t)epcgen_rng_pm(r, sc->pm_moved), 0, 0);
 			break;
 		case EG_ST_DED_ADD:
 			ded--;
+			/* on the second PDN if it has room and a coin says so, or pdn 0 is full */
 			p = pdn1_open && nded[1] < EG_MAX_BEARERS_PER_PDN - 1 &&
-			    (nded[0] >= EG_MAX_BEARERS_PER_PDN - 1 || epcgen_rng_pm(r, 500)) ? 1 : 0;
+			    (nded[0] >= EG_MAX_BEARERS_PER_PDN - 1 ||
+			    epcgen_rng_pm(r, 500)) ? 1 : 0;
 			nded[p]++;
 			rc = push_step(a, k, 0, p, 0);
 			break;
@@ -558,7 +566,8 @@ plan_budget(struct eg_sim *s, uint64_t control, uint64_t ntraffic)
 		return pkts == 0 ? EPCGEN_OK : EPCGEN_E_INTERNAL;
 	for (uint64_t k = 0; k < s->nsteps; k++) {
 		if (s->steps[k].kind == EG_ST_TRAFFIC) {
-			s->steps[k].n = 1 + epcgen_rng_below(&s->rng, 16);	/* weight for now */
+			/* a weight for now, the packet count below */
+			s->steps[k].n = 1 + epcgen_rng_below(&s->rng, 16);
 			wsum += s->steps[k].n;
 		}
 	}

@@ -26,8 +26,8 @@ enum eg_gpdu_leg { EG_S1U_UL, EG_S1U_DL, EG_S5U_UL, EG_S5U_DL };
 
 /* ------------------------------------------------------------------ helpers ---- */
 
-static struct eg_node *
-node(struct eg_sim *s, int role, uint32_t i)
+struct eg_node *
+eg_node(struct eg_sim *s, int role, uint32_t i)
 {
 	return &s->nodes[s->first[role] + i];
 }
@@ -35,29 +35,29 @@ node(struct eg_sim *s, int role, uint32_t i)
 static struct eg_node *
 mme_of(struct eg_sim *s, const struct eg_sub *u)
 {
-	return node(s, EG_MME, u->mme);
+	return eg_node(s, EG_MME, u->mme);
 }
 
 static struct eg_node *
 sgw_of(struct eg_sim *s, const struct eg_sub *u)
 {
-	return node(s, EG_SGW, u->sgw);
+	return eg_node(s, EG_SGW, u->sgw);
 }
 
 static struct eg_node *
 pgw_of(struct eg_sim *s, const struct eg_pdn *pd)
 {
-	return node(s, EG_PGW, pd->pgw);
+	return eg_node(s, EG_PGW, pd->pgw);
 }
 
 static struct eg_node *
 enb_node(struct eg_sim *s, uint16_t enb)
 {
-	return node(s, EG_ENB, enb);
+	return eg_node(s, EG_ENB, enb);
 }
 
-static uint64_t
-rnd(struct eg_sim *s, uint64_t lo, uint64_t hi)
+uint64_t
+eg_rnd(struct eg_sim *s, uint64_t lo, uint64_t hi)
 {
 	if (hi <= lo)
 		return lo;
@@ -75,8 +75,8 @@ teid_new(struct eg_sim *s)
 	return t;
 }
 
-static uint32_t
-teid_junk(struct eg_sim *s)
+uint32_t
+eg_teid_junk(struct eg_sim *s)
 {
 	uint32_t t;
 
@@ -86,8 +86,8 @@ teid_junk(struct eg_sim *s)
 	return t;
 }
 
-static uint32_t
-seq_initial(struct eg_node *n)
+uint32_t
+eg_seq_initial(struct eg_node *n)
 {
 	uint32_t q = n->seq & 0x7fffff;
 
@@ -98,7 +98,7 @@ seq_initial(struct eg_node *n)
 static uint32_t
 seq_network(struct eg_node *n)
 {
-	return EG_SEQ_NET | seq_initial(n);
+	return EG_SEQ_NET | eg_seq_initial(n);
 }
 
 static uint8_t
@@ -145,8 +145,8 @@ bctx_fteid(struct epcgen_bctx *c, uint8_t inst, uint8_t iface, uint32_t teid,
 	c->n_fteid++;
 }
 
-static void
-v2_init(struct epcgen_gtpc *g, uint8_t type, uint32_t teid, uint32_t seq)
+void
+eg_v2_init(struct epcgen_gtpc *g, uint8_t type, uint32_t teid, uint32_t seq)
 {
 	memset(g, 0, sizeof(*g));
 	g->type = type;
@@ -179,8 +179,8 @@ eg_server_addr(struct epcgen_addr *a, int v6, uint16_t server)
 
 /* ------------------------------------------------------------------- frames ---- */
 
-static void
-frame_begin(struct eg_sim *s, struct eg_node *src, struct eg_node *dst, uint16_t sport,
+void
+eg_frame_begin(struct eg_sim *s, struct eg_node *src, struct eg_node *dst, uint16_t sport,
     uint16_t dport)
 {
 	bld_init_fixed(&s->fb, s->fbuf, sizeof(s->fbuf));
@@ -191,14 +191,14 @@ frame_begin(struct eg_sim *s, struct eg_node *src, struct eg_node *dst, uint16_t
 }
 
 /* Number the next frame will get (1-based, as tshark's frame.number). */
-static uint32_t
-frame_next(const struct eg_sim *s)
+uint32_t
+eg_frame_next(const struct eg_sim *s)
 {
 	return s->frame + 1;
 }
 
-static uint32_t
-frame_end(struct eg_sim *s)
+uint32_t
+eg_frame_end(struct eg_sim *s)
 {
 	epcgen_ip_end(&s->fb, &s->fip);
 	if (!bld_ok(&s->fb)) {
@@ -214,11 +214,11 @@ frame_end(struct eg_sim *s)
 }
 
 /* One GTPv2-C frame: a message and, when g2 is given, the message piggybacked on it. */
-static uint32_t
-send_v2(struct eg_sim *s, struct eg_node *src, struct eg_node *dst, const struct epcgen_gtpc *g,
-    const struct epcgen_gtpc *g2)
+uint32_t
+eg_send_v2(struct eg_sim *s, struct eg_node *src, struct eg_node *dst,
+    const struct epcgen_gtpc *g, const struct epcgen_gtpc *g2)
 {
-	frame_begin(s, src, dst, 2123, 2123);
+	eg_frame_begin(s, src, dst, 2123, 2123);
 	epcgen_gtpc_encode(&s->fb, g);
 	s->tot->gtpv2_msgs[g->type]++;
 	if (g2 != NULL) {
@@ -227,7 +227,7 @@ send_v2(struct eg_sim *s, struct eg_node *src, struct eg_node *dst, const struct
 		s->tot->piggybacked++;
 	}
 	s->tot->gtpv2_frames++;
-	return frame_end(s);
+	return eg_frame_end(s);
 }
 
 /* ------------------------------------------------------------------ bearers ---- */
@@ -260,16 +260,17 @@ bearer_new(struct eg_sim *s, uint32_t ui, uint8_t pdn, int dflt)
 	b->charging_id = ++s->charging_ctr;
 	/* 52000-53999 (UE side) and 50000-51999 (TFT peers): no port-registered dissector in
 	 * tshark 4.0, see the comment in user_pick(). */
-	b->ue_port = (uint16_t)rnd(s, 52000, 53999);
+	b->ue_port = (uint16_t)eg_rnd(s, 52000, 53999);
 	b->tcp_ul = (uint32_t)epcgen_rng_next(&s->rng);
 	b->tcp_dl = (uint32_t)epcgen_rng_next(&s->rng);
 	if (dflt) {
-		b->qci = pdn == 0 ? 9 : 5;	/* TS 23.203 6.1.7: 9 internet, 5 IMS signalling */
+		/* TS 23.203 6.1.7: QCI 9 for internet, 5 for IMS signalling */
+		b->qci = pdn == 0 ? 9 : 5;
 	} else {
 		b->qci = pdn == 0 ? 4 : 1;	/* GBR: 4 video, 1 voice */
-		b->tft_server = (uint16_t)rnd(s, 201, 250);
+		b->tft_server = (uint16_t)eg_rnd(s, 201, 250);
 		b->tft_proto = EPCGEN_IPPROTO_UDP;
-		b->tft_port = (uint16_t)rnd(s, 50000, 51999);
+		b->tft_port = (uint16_t)eg_rnd(s, 50000, 51999);
 	}
 	return i;
 }
@@ -401,7 +402,7 @@ user_pick(struct eg_sim *s, struct eg_sub *u)
 	if (b->dflt) {
 		up->v6 = pd->pdn_type == EPCGEN_PDN_IPV6 ||
 		    (pd->pdn_type == EPCGEN_PDN_IPV4V6 && epcgen_rng_pm(&s->rng, 500));
-		up->server = (uint16_t)rnd(s, 1, 200);
+		up->server = (uint16_t)eg_rnd(s, 1, 200);
 		uint32_t r = epcgen_rng_below(&s->rng, 100);
 		up->proto = r < 50 ? EPCGEN_IPPROTO_UDP : r < 85 ? EPCGEN_IPPROTO_TCP :
 		    EPCGEN_IPPROTO_ICMP;
@@ -416,9 +417,9 @@ user_pick(struct eg_sim *s, struct eg_sub *u)
 	up->sport = up->ul ? b->ue_port : srv_port;
 	up->dport = up->ul ? srv_port : b->ue_port;
 	if (epcgen_rng_pm(&s->rng, s->sc.pm_large) && s->sc.pay_max > 600)
-		up->paylen = (uint16_t)rnd(s, 600, s->sc.pay_max);
+		up->paylen = (uint16_t)eg_rnd(s, 600, s->sc.pay_max);
 	else
-		up->paylen = (uint16_t)rnd(s, 0, s->sc.pay_max < 200 ? s->sc.pay_max : 200);
+		up->paylen = (uint16_t)eg_rnd(s, 0, s->sc.pay_max < 200 ? s->sc.pay_max : 200);
 	if (up->proto == EPCGEN_IPPROTO_TCP) {
 		/* one byte at least: an empty PSH segment would look like a retransmission */
 		if (up->paylen == 0)
@@ -445,26 +446,26 @@ user_frame(struct eg_sim *s, struct eg_sub *u, enum eg_gpdu_leg leg)
 	struct epcgen_gtpu g;
 	struct eg_tun *t;
 	size_t n_ext = 0, inner;
-	uint32_t f = frame_next(s);
+	uint32_t f = eg_frame_next(s);
 	int ul = leg == EG_S1U_UL || leg == EG_S5U_UL;
 	int has_seq = epcgen_rng_pm(&s->rng, s->sc.pm_gtpu_seq);
 
 	switch (leg) {
 	case EG_S1U_UL:
-		frame_begin(s, enb, sgw, 2152, 2152);
+		eg_frame_begin(s, enb, sgw, 2152, 2152);
 		t = &b->s1u_sgw;
 		break;
 	case EG_S1U_DL:
-		frame_begin(s, sgw, enb, 2152, 2152);
+		eg_frame_begin(s, sgw, enb, 2152, 2152);
 		t = &b->s1u_enb;
 		break;
 	case EG_S5U_UL:
-		frame_begin(s, sgw, pgw, 2152, 2152);
+		eg_frame_begin(s, sgw, pgw, 2152, 2152);
 		t = &b->s5u_pgw;
 		break;
 	case EG_S5U_DL:
 	default:
-		frame_begin(s, pgw, sgw, 2152, 2152);
+		eg_frame_begin(s, pgw, sgw, 2152, 2152);
 		t = &b->s5u_sgw;
 		break;
 	}
@@ -479,7 +480,7 @@ user_frame(struct eg_sim *s, struct eg_sub *u, enum eg_gpdu_leg leg)
 		b->useq++;
 	inner = inner_packet(s, u, b);
 	epcgen_gtpu_end(&s->fb, &g);
-	frame_end(s);
+	eg_frame_end(s);
 
 	tun_hit(t, f, inner);
 	s->tot->gpdu++;
@@ -632,10 +633,10 @@ cbreq(struct eg_sim *s, struct eg_sub *u, int p, int to_mme, struct epcgen_gtpc 
 
 	if (to_mme) {
 		u->tx[2].seq = seq_network(sgw_of(s, u));
-		v2_init(g, EPCGEN_MSG_CB_REQ, u->mme_teid, u->tx[2].seq);
+		eg_v2_init(g, EPCGEN_MSG_CB_REQ, u->mme_teid, u->tx[2].seq);
 	} else {
 		u->tx[2].seq5 = seq_network(pgw_of(s, pd));
-		v2_init(g, EPCGEN_MSG_CB_REQ, pd->sgw_s5c_teid, u->tx[2].seq5);
+		eg_v2_init(g, EPCGEN_MSG_CB_REQ, pd->sgw_s5c_teid, u->tx[2].seq5);
 	}
 	g->lbi = pd->lbi;
 	g->n_bctx = 1;
@@ -659,7 +660,7 @@ cbresp(struct eg_sim *s, struct eg_sub *u, struct epcgen_gtpc *g, uint32_t frame
 	b->ebi = ebi_alloc(u);
 	enb_open(s, b, u->enb, frame);
 	b->created = frame;
-	v2_init(g, EPCGEN_MSG_CB_RESP, u->sgw_teid, u->tx[2].seq);
+	eg_v2_init(g, EPCGEN_MSG_CB_RESP, u->sgw_teid, u->tx[2].seq);
 	g->n_bctx = 1;
 	c->ebi = b->ebi;
 	c->cause = EPCGEN_CAUSE_ACCEPTED;
@@ -680,7 +681,7 @@ leg_cs(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p, int pig
 	struct epcgen_bctx *c = &g.bctx[0];
 	struct epcgen_addr tftbuf;
 	char imsi[16], msisdn[16], mei[17];
-	uint32_t f = frame_next(s);
+	uint32_t f = eg_frame_next(s);
 	struct eg_bearer *b;
 
 	switch (kind) {
@@ -718,15 +719,13 @@ leg_cs(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p, int pig
 		b->ebi = pd->lbi;
 		b->created_req = f;
 		pd->created_req = f;
-		memset(u->tx, 0, sizeof(u->tx));
-		u->tx[2].bearer = EG_NONE;
 		tx->pdn = (uint8_t)p;
 		tx->bearer = pd->bearer[0];
-		tx->seq = seq_initial(mme_of(s, u));
+		tx->seq = eg_seq_initial(mme_of(s, u));
 		tx->req = f;
 		tx->treq = s->now;
 		/* 5.5.2: header TEID 0 only while the MME has no S-GW TEID-C for this UE */
-		v2_init(&g, EPCGEN_MSG_CS_REQ, p == 0 ? 0 : u->sgw_teid, tx->seq);
+		eg_v2_init(&g, EPCGEN_MSG_CS_REQ, p == 0 ? 0 : u->sgw_teid, tx->seq);
 		cs_common(s, u, &g, pd, imsi, msisdn, mei);
 		ft(&g.sender, EPCGEN_IF_S11_MME, u->mme_teid, mme_of(s, u));
 		g.has_pgw_c = 1;	/* TEID still unknown: 0 (Table 7.2.1-1) */
@@ -734,13 +733,13 @@ leg_cs(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p, int pig
 		g.n_bctx = 1;
 		c->ebi = pd->lbi;
 		bctx_qos(c, b);
-		send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
+		eg_send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
 		break;
 	case EG_L_CSREQ5:
 		b = bearer(s, pd->bearer[0]);
-		tx->seq5 = seq_initial(sgw_of(s, u));
+		tx->seq5 = eg_seq_initial(sgw_of(s, u));
 		tx->req5 = f;
-		v2_init(&g, EPCGEN_MSG_CS_REQ, 0, tx->seq5);
+		eg_v2_init(&g, EPCGEN_MSG_CS_REQ, 0, tx->seq5);
 		cs_common(s, u, &g, pd, imsi, msisdn, mei);
 		ft(&g.sender, EPCGEN_IF_S5C_SGW, pd->sgw_s5c_teid, sgw_of(s, u));
 		g.n_bctx = 1;
@@ -749,12 +748,12 @@ leg_cs(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p, int pig
 		bctx_fteid(c, 2, EPCGEN_IF_S5U_SGW, b->s5u_sgw.teid, sgw_of(s, u));
 		bctx_qos(c, b);
 		b->s5u_sgw.opened = f;
-		send_v2(s, sgw_of(s, u), pgw_of(s, pd), &g, NULL);
+		eg_send_v2(s, sgw_of(s, u), pgw_of(s, pd), &g, NULL);
 		break;
 	case EG_L_CSRESP5:
 		b = bearer(s, pd->bearer[0]);
 		tx->resp5 = f;
-		v2_init(&g, EPCGEN_MSG_CS_RESP, pd->sgw_s5c_teid, tx->seq5);
+		eg_v2_init(&g, EPCGEN_MSG_CS_RESP, pd->sgw_s5c_teid, tx->seq5);
 		ft(&g.sender, EPCGEN_IF_S5C_PGW, pd->pgw_s5c_teid, pgw_of(s, pd));
 		g.pdn_type = pd->pdn_type;
 		g.ue_v4 = pd->ue_v4;
@@ -775,7 +774,7 @@ leg_cs(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p, int pig
 			g.piggy = 1;
 			u->tx[2].req5 = f;
 		}
-		send_v2(s, pgw_of(s, pd), sgw_of(s, u), &g, piggy ? &g2 : NULL);
+		eg_send_v2(s, pgw_of(s, pd), sgw_of(s, u), &g, piggy ? &g2 : NULL);
 		break;
 	case EG_L_CSRESP:
 	default:
@@ -783,7 +782,7 @@ leg_cs(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p, int pig
 		tx->resp = f;
 		tx->tresp = s->now;
 		tx->ebis = ebi_bit(pd->lbi);
-		v2_init(&g, EPCGEN_MSG_CS_RESP, u->mme_teid, tx->seq);
+		eg_v2_init(&g, EPCGEN_MSG_CS_RESP, u->mme_teid, tx->seq);
 		ft(&g.sender, EPCGEN_IF_S11_SGW, u->sgw_teid, sgw_of(s, u));
 		g.has_pgw_c = 1;
 		ft(&g.pgw_c, EPCGEN_IF_S5C_PGW, pd->pgw_s5c_teid, pgw_of(s, pd));
@@ -816,7 +815,7 @@ leg_cs(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p, int pig
 			if (!s->cfg->s5)
 				bearer(s, u->tx[2].bearer)->s5u_pgw.opened = f;
 		}
-		send_v2(s, sgw_of(s, u), mme_of(s, u), &g, piggy ? &g2 : NULL);
+		eg_send_v2(s, sgw_of(s, u), mme_of(s, u), &g, piggy ? &g2 : NULL);
 		break;
 	}
 }
@@ -830,14 +829,14 @@ leg_mbreq(struct eg_sim *s, struct eg_sub *u, const struct eg_step *st, int p)
 	struct eg_tx *tx = &u->tx[1];
 	struct epcgen_gtpc g, g2;
 	uint32_t list[EG_MAX_PDN * EG_MAX_BEARERS_PER_PDN];
-	uint32_t f = frame_next(s);
+	uint32_t f = eg_frame_next(s);
 	int n, piggy = st->kind == EG_ST_ATTACH && st->flag;
 
-	tx->seq = seq_initial(mme_of(s, u));
+	tx->seq = eg_seq_initial(mme_of(s, u));
 	tx->req = f;
 	tx->treq = s->now;
 	tx->ebis = 0;
-	v2_init(&g, EPCGEN_MSG_MB_REQ, u->sgw_teid, tx->seq);
+	eg_v2_init(&g, EPCGEN_MSG_MB_REQ, u->sgw_teid, tx->seq);
 	if (st->kind == EG_ST_ATTACH || st->kind == EG_ST_PDN_ADD) {
 		list[0] = u->pdn[p].bearer[0];
 		n = 1;
@@ -869,7 +868,7 @@ leg_mbreq(struct eg_sim *s, struct eg_sub *u, const struct eg_step *st, int p)
 		g.piggy = 1;
 		cbresp(s, u, &g2, f);
 	}
-	send_v2(s, mme_of(s, u), sgw_of(s, u), &g, piggy ? &g2 : NULL);
+	eg_send_v2(s, mme_of(s, u), sgw_of(s, u), &g, piggy ? &g2 : NULL);
 }
 
 static void
@@ -880,9 +879,9 @@ leg_mbresp(struct eg_sim *s, struct eg_sub *u)
 	uint32_t list[EG_MAX_PDN * EG_MAX_BEARERS_PER_PDN];
 	int n = bearers_of(u, list);
 
-	tx->resp = frame_next(s);
+	tx->resp = eg_frame_next(s);
 	tx->tresp = s->now;
-	v2_init(&g, EPCGEN_MSG_MB_RESP, u->mme_teid, tx->seq);
+	eg_v2_init(&g, EPCGEN_MSG_MB_RESP, u->mme_teid, tx->seq);
 	for (int i = 0; i < n; i++) {
 		struct eg_bearer *b = bearer(s, list[i]);
 		struct epcgen_bctx *c;
@@ -895,7 +894,7 @@ leg_mbresp(struct eg_sim *s, struct eg_sub *u)
 		bctx_fteid(c, 0, EPCGEN_IF_S1U_SGW, b->s1u_sgw.teid, sgw_of(s, u));
 	}
 	u->state = EG_CONNECTED;
-	send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
+	eg_send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
 }
 
 static void
@@ -905,11 +904,11 @@ leg_end_marker(struct eg_sim *s, struct eg_sub *u)
 
 	/* TS 29.281 7.3.2 / TS 23.401 5.5.1.1.2: after the path switch the S-GW sends an End
 	 * Marker on the old path (TEID of the source eNodeB), no payload. */
-	u->em_frame = frame_next(s);
-	frame_begin(s, sgw_of(s, u), enb_node(s, u->old_enb), 2152, 2152);
+	u->em_frame = eg_frame_next(s);
+	eg_frame_begin(s, sgw_of(s, u), enb_node(s, u->old_enb), 2152, 2152);
 	epcgen_gtpu_begin(&s->fb, &g, EPCGEN_GTPU_END_MARKER, u->em_teid, 0, 0, NULL, 0);
 	epcgen_gtpu_end(&s->fb, &g);
-	frame_end(s);
+	eg_frame_end(s);
 	s->tot->gtpu_end_marker++;
 }
 
@@ -919,11 +918,11 @@ leg_rab(struct eg_sim *s, struct eg_sub *u, int req)
 	struct eg_tx *tx = &u->tx[1];
 	struct epcgen_gtpc g;
 	uint32_t list[EG_MAX_PDN * EG_MAX_BEARERS_PER_PDN];
-	uint32_t f = frame_next(s);
+	uint32_t f = eg_frame_next(s);
 	int n;
 
 	if (req) {
-		tx->seq = seq_initial(mme_of(s, u));
+		tx->seq = eg_seq_initial(mme_of(s, u));
 		tx->req = f;
 		tx->treq = s->now;
 		tx->ebis = 0;
@@ -933,14 +932,14 @@ leg_rab(struct eg_sim *s, struct eg_sub *u, int req)
 			tx->ebis |= ebi_bit(b->ebi);
 			enb_close(s, b, f);	/* S1-U released: no more downlink to the eNB */
 		}
-		v2_init(&g, EPCGEN_MSG_RAB_REQ, u->sgw_teid, tx->seq);
-		send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
+		eg_v2_init(&g, EPCGEN_MSG_RAB_REQ, u->sgw_teid, tx->seq);
+		eg_send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
 	} else {
 		tx->resp = f;
 		tx->tresp = s->now;
-		v2_init(&g, EPCGEN_MSG_RAB_RESP, u->mme_teid, tx->seq);
+		eg_v2_init(&g, EPCGEN_MSG_RAB_RESP, u->mme_teid, tx->seq);
 		u->state = EG_IDLE;
-		send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
+		eg_send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
 	}
 }
 
@@ -951,7 +950,7 @@ leg_cb(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p)
 	struct eg_tx *tx = &u->tx[2];
 	struct epcgen_gtpc g;
 	struct epcgen_addr tftbuf;
-	uint32_t f = frame_next(s);
+	uint32_t f = eg_frame_next(s);
 	struct eg_bearer *b;
 
 	switch (kind) {
@@ -960,7 +959,7 @@ leg_cb(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p)
 		tx->req5 = f;
 		cbreq(s, u, p, 0, &g, &tftbuf);
 		bearer(s, tx->bearer)->s5u_pgw.opened = f;
-		send_v2(s, pgw_of(s, pd), sgw_of(s, u), &g, NULL);
+		eg_send_v2(s, pgw_of(s, pd), sgw_of(s, u), &g, NULL);
 		break;
 	case EG_L_CBREQ:
 		ded_bearer(s, ui, u, p);
@@ -972,18 +971,18 @@ leg_cb(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p)
 		b->s1u_sgw.opened = f;
 		if (!s->cfg->s5)
 			b->s5u_pgw.opened = f;
-		send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
+		eg_send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
 		break;
 	case EG_L_CBRESP:
 		cbresp(s, u, &g, f);
-		send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
+		eg_send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
 		break;
 	case EG_L_CBRESP5:
 	default: {
 		struct epcgen_bctx *c = &g.bctx[0];
 		b = bearer(s, tx->bearer);
 		tx->resp5 = f;
-		v2_init(&g, EPCGEN_MSG_CB_RESP, pd->pgw_s5c_teid, tx->seq5);
+		eg_v2_init(&g, EPCGEN_MSG_CB_RESP, pd->pgw_s5c_teid, tx->seq5);
 		g.n_bctx = 1;
 		c->ebi = b->ebi;
 		c->cause = EPCGEN_CAUSE_ACCEPTED;
@@ -991,7 +990,7 @@ leg_cb(struct eg_sim *s, uint32_t ui, struct eg_sub *u, int kind, int p)
 		bctx_fteid(c, 2, EPCGEN_IF_S5U_SGW, b->s5u_sgw.teid, sgw_of(s, u));
 		bctx_fteid(c, 3, EPCGEN_IF_S5U_PGW, b->s5u_pgw.teid, pgw_of(s, pd));
 		b->s5u_sgw.opened = f;
-		send_v2(s, sgw_of(s, u), pgw_of(s, pd), &g, NULL);
+		eg_send_v2(s, sgw_of(s, u), pgw_of(s, pd), &g, NULL);
 		break;
 	}
 	}
@@ -1003,7 +1002,7 @@ leg_db(struct eg_sim *s, struct eg_sub *u, int kind, int p)
 	struct eg_pdn *pd = &u->pdn[p];
 	struct eg_tx *tx = &u->tx[2];
 	struct epcgen_gtpc g;
-	uint32_t f = frame_next(s);
+	uint32_t f = eg_frame_next(s);
 	struct eg_bearer *b;
 
 	/* The victim: the PDN's oldest dedicated bearer (slot 1; slot 0 is the default). */
@@ -1021,27 +1020,27 @@ leg_db(struct eg_sim *s, struct eg_sub *u, int kind, int p)
 	case EG_L_DBREQ5:
 		tx->seq5 = seq_network(pgw_of(s, pd));
 		tx->req5 = f;
-		v2_init(&g, EPCGEN_MSG_DB_REQ, pd->sgw_s5c_teid, tx->seq5);
+		eg_v2_init(&g, EPCGEN_MSG_DB_REQ, pd->sgw_s5c_teid, tx->seq5);
 		g.ebi = b->ebi;
-		send_v2(s, pgw_of(s, pd), sgw_of(s, u), &g, NULL);
+		eg_send_v2(s, pgw_of(s, pd), sgw_of(s, u), &g, NULL);
 		break;
 	case EG_L_DBREQ:
 		tx->seq = seq_network(sgw_of(s, u));
 		tx->req = f;
 		tx->treq = s->now;
 		tx->ebis = ebi_bit(b->ebi);
-		v2_init(&g, EPCGEN_MSG_DB_REQ, u->mme_teid, tx->seq);
+		eg_v2_init(&g, EPCGEN_MSG_DB_REQ, u->mme_teid, tx->seq);
 		g.ebi = b->ebi;
-		send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
+		eg_send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
 		break;
 	case EG_L_DBRESP:
 		tx->resp = f;
 		tx->tresp = s->now;
-		v2_init(&g, EPCGEN_MSG_DB_RESP, u->sgw_teid, tx->seq);
+		eg_v2_init(&g, EPCGEN_MSG_DB_RESP, u->sgw_teid, tx->seq);
 		g.n_bctx = 1;
 		g.bctx[0].ebi = b->ebi;
 		g.bctx[0].cause = EPCGEN_CAUSE_ACCEPTED;
-		send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
+		eg_send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
 		/* gone: the MME confirmed (its last G-PDU came before the request) */
 		bearer_end(s, u, tx->bearer, tx->req);
 		for (int i = 1; i < pd->nb; i++)
@@ -1055,11 +1054,11 @@ leg_db(struct eg_sim *s, struct eg_sub *u, int kind, int p)
 	case EG_L_DBRESP5:
 	default:
 		tx->resp5 = f;
-		v2_init(&g, EPCGEN_MSG_DB_RESP, pd->pgw_s5c_teid, tx->seq5);
+		eg_v2_init(&g, EPCGEN_MSG_DB_RESP, pd->pgw_s5c_teid, tx->seq5);
 		g.n_bctx = 1;
 		g.bctx[0].ebi = b->ebi;
 		g.bctx[0].cause = EPCGEN_CAUSE_ACCEPTED;
-		send_v2(s, sgw_of(s, u), pgw_of(s, pd), &g, NULL);
+		eg_send_v2(s, sgw_of(s, u), pgw_of(s, pd), &g, NULL);
 		break;
 	}
 }
@@ -1070,39 +1069,39 @@ leg_ds(struct eg_sim *s, struct eg_sub *u, int kind, int p)
 	struct eg_pdn *pd = &u->pdn[p];
 	struct eg_tx *tx = &u->tx[p];
 	struct epcgen_gtpc g;
-	uint32_t f = frame_next(s);
+	uint32_t f = eg_frame_next(s);
 
 	switch (kind) {
 	case EG_L_DSREQ:
 		memset(tx, 0, sizeof(*tx));
 		tx->pdn = (uint8_t)p;
-		tx->seq = seq_initial(mme_of(s, u));
+		tx->seq = eg_seq_initial(mme_of(s, u));
 		tx->req = f;
 		tx->treq = s->now;
 		for (int i = 0; i < pd->nb; i++)
 			tx->ebis |= ebi_bit(bearer(s, pd->bearer[i])->ebi);
-		v2_init(&g, EPCGEN_MSG_DS_REQ, u->sgw_teid, tx->seq);
+		eg_v2_init(&g, EPCGEN_MSG_DS_REQ, u->sgw_teid, tx->seq);
 		g.lbi = pd->lbi;
-		send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
+		eg_send_v2(s, mme_of(s, u), sgw_of(s, u), &g, NULL);
 		break;
 	case EG_L_DSREQ5:
-		tx->seq5 = seq_initial(sgw_of(s, u));
+		tx->seq5 = eg_seq_initial(sgw_of(s, u));
 		tx->req5 = f;
-		v2_init(&g, EPCGEN_MSG_DS_REQ, pd->pgw_s5c_teid, tx->seq5);
+		eg_v2_init(&g, EPCGEN_MSG_DS_REQ, pd->pgw_s5c_teid, tx->seq5);
 		g.lbi = pd->lbi;
-		send_v2(s, sgw_of(s, u), pgw_of(s, pd), &g, NULL);
+		eg_send_v2(s, sgw_of(s, u), pgw_of(s, pd), &g, NULL);
 		break;
 	case EG_L_DSRESP5:
 		tx->resp5 = f;
-		v2_init(&g, EPCGEN_MSG_DS_RESP, pd->sgw_s5c_teid, tx->seq5);
-		send_v2(s, pgw_of(s, pd), sgw_of(s, u), &g, NULL);
+		eg_v2_init(&g, EPCGEN_MSG_DS_RESP, pd->sgw_s5c_teid, tx->seq5);
+		eg_send_v2(s, pgw_of(s, pd), sgw_of(s, u), &g, NULL);
 		break;
 	case EG_L_DSRESP:
 	default:
 		tx->resp = f;
 		tx->tresp = s->now;
-		v2_init(&g, EPCGEN_MSG_DS_RESP, u->mme_teid, tx->seq);
-		send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
+		eg_v2_init(&g, EPCGEN_MSG_DS_RESP, u->mme_teid, tx->seq);
+		eg_send_v2(s, sgw_of(s, u), mme_of(s, u), &g, NULL);
 		for (int i = 0; i < pd->nb; i++)
 			bearer_end(s, u, pd->bearer[i], tx->req);
 		eg_truth_session(s, u, p, tx->req);
@@ -1171,18 +1170,18 @@ leg_delay(struct eg_sim *s, uint8_t leg)
 	case EG_L_DBREQ:
 	case EG_L_CBRESP5:
 	case EG_L_DBRESP5:
-		return rnd(s, 200, 2000);		/* S-GW relays */
+		return eg_rnd(s, 200, 2000);		/* S-GW relays */
 	case EG_L_CSRESP5:
 	case EG_L_DSRESP5:
-		return rnd(s, 500, 5000);		/* P-GW answers */
+		return eg_rnd(s, 500, 5000);		/* P-GW answers */
 	case EG_L_MBREQ:
 	case EG_L_CBRESP:
 	case EG_L_DBRESP:
-		return rnd(s, 20000, 150000);		/* radio signalling in between */
+		return eg_rnd(s, 20000, 150000);		/* radio signalling in between */
 	case EG_L_END_MARKER:
-		return rnd(s, 100, 1000);
+		return eg_rnd(s, 100, 1000);
 	default:
-		return rnd(s, 1000, 10000);		/* S-GW answers, next PDN */
+		return eg_rnd(s, 1000, 10000);		/* S-GW answers, next PDN */
 	}
 }
 
@@ -1204,10 +1203,10 @@ step_start(struct eg_sim *s, struct eg_sub *u, const struct eg_step *st)
 		u->enb = pick_other_enb(s, u->enb);
 		u->moved = u->enb != u->old_enb;
 	}
-	if (st->kind == EG_ST_DED_ADD || st->kind == EG_ST_ATTACH || st->kind == EG_ST_PDN_ADD) {
-		memset(&u->tx[2], 0, sizeof(u->tx[2]));
-		u->tx[2].bearer = EG_NONE;
-	}
+	/* every control step starts with clean transaction records: a field a step does not
+	 * set (an S5 frame, say) must not leak from an earlier step into its truth */
+	memset(u->tx, 0, sizeof(u->tx));
+	u->tx[2].bearer = EG_NONE;
 	u->em_frame = 0;
 }
 
@@ -1229,8 +1228,8 @@ sub_advance(struct eg_sim *s, uint32_t ui)
 	if (u->traffic_left > 0) {
 		user_step(s, u);
 		if (--u->traffic_left > 0)
-			return u->up.pending5 ? rnd(s, 50, 500) :
-			    rnd(s, s->sc.iat_min_us, s->sc.iat_max_us);
+			return u->up.pending5 ? eg_rnd(s, 50, 500) :
+			    eg_rnd(s, s->sc.iat_min_us, s->sc.iat_max_us);
 	} else {
 		emit_leg(s, ui, u, st, u->legs[u->leg++]);
 		if (u->leg < u->nlegs)
@@ -1242,185 +1241,8 @@ sub_advance(struct eg_sim *s, uint32_t ui)
 		return EG_DONE;
 	/* Traffic follows a procedure quickly; the next procedure comes after a while. */
 	if (s->steps[u->step_first + u->step_cur].kind == EG_ST_TRAFFIC)
-		return rnd(s, 20000, 1000000);
-	return rnd(s, s->sc.gap_min_us, s->sc.gap_max_us);
-}
-
-/* -------------------------------------------------------------------- noise ---- */
-
-enum eg_noise_kind {
-	NZ_V2ECHO, NZ_UECHO, NZ_DNS, NZ_NONGTP_C, NZ_NONGTP_U, NZ_BAD_C, NZ_BAD_U, NZ_UNKNOWN,
-	NZ_KINDS
-};
-
-static int
-nz_pair(int k)
-{
-	return k == NZ_V2ECHO || k == NZ_UECHO || k == NZ_DNS;
-}
-
-static const char *const dns_names[] = {"www.example.com", "example.org", "ntp.example.net"};
-
-static void
-junk_payload(struct eg_sim *s)
-{
-	/* First octet with version 0 or 7: neither GTPv1 (version 1) nor GTPv2 (version 2),
-	 * TS 29.281 5.1 / TS 29.274 5.1 - a parser must refuse it. */
-	static const uint8_t first[] = {0x00, 0x0f, 0xe0, 0xff};
-	uint32_t n = (uint32_t)rnd(s, 8, 64);
-
-	bld_add_u8(&s->fb, first[epcgen_rng_below(&s->rng, 4)]);
-	for (uint32_t i = 1; i < n; i++)
-		bld_add_u8(&s->fb, (uint8_t)epcgen_rng_next(&s->rng));
-}
-
-static void
-noise_frame(struct eg_sim *s)
-{
-	struct eg_noise *nz = &s->noise;
-	struct eg_node *host, *res = node(s, EG_HOST, 0), *junk = node(s, EG_HOST, 5);
-	struct eg_node *mme, *sgw, *enb;
-	struct epcgen_gtpc g;
-	struct epcgen_gtpu gu;
-	int kind, second = 0;
-	uint32_t f = frame_next(s);
-
-	if (nz->pending) {
-		kind = nz->pending - 1;
-		nz->pending = 0;
-		second = 1;
-	} else {
-		/* the first items cover every kind once, then a weighted mix */
-		if (nz->items < NZ_KINDS) {
-			kind = (int)nz->items;
-		} else {
-			uint32_t r = epcgen_rng_below(&s->rng, 100);
-			kind = r < 30 ? NZ_V2ECHO : r < 50 ? NZ_UECHO : r < 75 ? NZ_DNS :
-			    r < 80 ? NZ_NONGTP_C : r < 85 ? NZ_NONGTP_U : r < 90 ? NZ_BAD_C :
-			    r < 95 ? NZ_BAD_U : NZ_UNKNOWN;
-		}
-		if (nz_pair(kind) && nz->left < 2)
-			kind = NZ_UNKNOWN;
-		nz->items++;
-		nz->mme = (uint16_t)epcgen_rng_below(&s->rng, s->count[EG_MME]);
-		nz->sgw = (uint16_t)epcgen_rng_below(&s->rng, s->count[EG_SGW]);
-		nz->enb = (uint16_t)epcgen_rng_below(&s->rng, s->count[EG_ENB]);
-		nz->host = (uint16_t)rnd(s, 1, 4);
-		nz->qid = (uint16_t)epcgen_rng_next(&s->rng);
-		nz->sport = (uint16_t)rnd(s, 1024, 65535);
-		nz->name = (uint8_t)epcgen_rng_below(&s->rng, 3);
-		if (nz_pair(kind))
-			nz->pending = (uint8_t)(kind + 1);
-	}
-	mme = node(s, EG_MME, nz->mme);
-	sgw = node(s, EG_SGW, nz->sgw);
-	enb = node(s, EG_ENB, nz->enb);
-	host = node(s, EG_HOST, nz->host);
-	nz->left--;
-
-	switch (kind) {
-	case NZ_V2ECHO:
-		if (!second)
-			nz->seq = seq_initial(mme);
-		v2_init(&g, second ? EPCGEN_MSG_ECHO_RESP : EPCGEN_MSG_ECHO_REQ, 0, nz->seq);
-		g.recovery = second ? sgw->recovery : mme->recovery;
-		send_v2(s, second ? sgw : mme, second ? mme : sgw, &g, NULL);
-		eg_truth_noise(s, second ? "gtpv2_echo_resp" : "gtpv2_echo_req", f);
-		break;
-	case NZ_UECHO:
-		/* 29.281 7.2.1/7.2.2: S flag set, TEID 0; the response carries Recovery (14)
-		 * whose restart counter is 0. */
-		if (!second)
-			nz->seq = (uint16_t)epcgen_rng_next(&s->rng);
-		frame_begin(s, second ? sgw : enb, second ? enb : sgw, 2152, 2152);
-		epcgen_gtpu_begin(&s->fb, &gu, second ? EPCGEN_GTPU_ECHO_RESP : EPCGEN_GTPU_ECHO_REQ,
-		    0, 1, (uint16_t)nz->seq, NULL, 0);
-		if (second) {
-			bld_add_u8(&s->fb, 14);
-			bld_add_u8(&s->fb, 0);
-		}
-		epcgen_gtpu_end(&s->fb, &gu);
-		frame_end(s);
-		if (second)
-			s->tot->gtpu_echo_resp++;
-		else
-			s->tot->gtpu_echo_req++;
-		eg_truth_noise(s, second ? "gtpu_echo_resp" : "gtpu_echo_req", f);
-		break;
-	case NZ_DNS:
-		if (!second)
-			frame_begin(s, host, res, nz->sport, 53);
-		else
-			frame_begin(s, res, host, 53, nz->sport);
-		epcgen_dns(&s->fb, nz->qid, second, dns_names[nz->name],
-		    0xc0000200u | (uint32_t)(nz->name + 1));	/* 192.0.2.x */
-		frame_end(s);
-		s->tot->dns++;
-		eg_truth_noise(s, second ? "dns_response" : "dns_query", f);
-		break;
-	case NZ_NONGTP_C:
-	case NZ_NONGTP_U:
-		frame_begin(s, junk, sgw, nz->sport, kind == NZ_NONGTP_C ? 2123 : 2152);
-		junk_payload(s);
-		frame_end(s);
-		if (kind == NZ_NONGTP_C)
-			s->tot->non_gtp_c++;
-		else
-			s->tot->non_gtp_u++;
-		eg_truth_noise(s, kind == NZ_NONGTP_C ? "non_gtp_c" : "non_gtp_u", f);
-		break;
-	case NZ_BAD_C:
-		/* A GTPv2-C header whose length claims 200 more octets than the datagram has
-		 * (TS 29.274 5.5.1): must be refused, not read past its end. */
-		frame_begin(s, junk, sgw, 2123, 2123);
-		bld_add_u8(&s->fb, 0x48);
-		bld_add_u8(&s->fb, EPCGEN_MSG_CS_REQ);
-		bld_add_u16(&s->fb, 8 + 12 + 200);
-		bld_add_u32(&s->fb, 0);
-		bld_add_u24(&s->fb, (uint32_t)rnd(s, 1, 0x7fffff));
-		bld_add_u8(&s->fb, 0);
-		epcgen_ie_tbcd(&s->fb, EPCGEN_IE_IMSI, 0, "001019999999999");
-		frame_end(s);
-		s->tot->bad_gtp_c++;
-		eg_truth_noise(s, "bad_gtp_c", f);
-		break;
-	case NZ_BAD_U:
-		/* A G-PDU header whose length exceeds the datagram (TS 29.281 5.1). */
-		frame_begin(s, enb, sgw, 2152, 2152);
-		bld_add_u8(&s->fb, 0x30);
-		bld_add_u8(&s->fb, EPCGEN_GTPU_GPDU);
-		bld_add_u16(&s->fb, 1400);
-		bld_add_u32(&s->fb, teid_junk(s));
-		for (int i = 0; i < 20; i++)
-			bld_add_u8(&s->fb, (uint8_t)epcgen_rng_next(&s->rng));
-		frame_end(s);
-		s->tot->bad_gtp_u++;
-		eg_truth_noise(s, "bad_gtp_u", f);
-		break;
-	case NZ_UNKNOWN:
-	default: {
-		/* A well-formed G-PDU for a TEID no signalling announced (from a UE address
-		 * outside the pool): the POI sees it but can attribute it to nobody. */
-		struct epcgen_addr ue, srv;
-		struct epcgen_ip ip;
-		uint8_t *pay;
-		frame_begin(s, enb, sgw, 2152, 2152);
-		epcgen_gtpu_begin(&s->fb, &gu, EPCGEN_GTPU_GPDU, teid_junk(s), 0, 0, NULL, 0);
-		eg_addr_ue_v4(&ue, 0x647f0000u | (uint32_t)rnd(s, 1, 0xfffe));	/* 100.127.x.x */
-		eg_server_addr(&srv, 0, 1);
-		epcgen_ip_begin(&s->fb, &ip, &ue, &srv, EPCGEN_IPPROTO_UDP, 1);
-		epcgen_udp_hdr(&s->fb, &ip, 40000, 443);
-		if ((pay = bld_reserve(&s->fb, 32)) != NULL)
-			memset(pay, 0xab, 32);
-		epcgen_ip_end(&s->fb, &ip);
-		epcgen_gtpu_end(&s->fb, &gu);
-		frame_end(s);
-		s->tot->gpdu++;
-		s->tot->gpdu_unknown_teid++;
-		eg_truth_noise(s, "gpdu_unknown_teid", f);
-		break;
-	}
-	}
+		return eg_rnd(s, 20000, 1000000);
+	return eg_rnd(s, s->sc.gap_min_us, s->sc.gap_max_us);
 }
 
 /* --------------------------------------------------------------------- heap ---- */
@@ -1501,20 +1323,21 @@ eg_simulate(struct eg_sim *s)
 	for (uint32_t i = 0; i < s->nsubs; i++)
 		heap_push(s, epcgen_rng_next(&s->rng) % s->sc.window_us, i);
 	/* Noise spread over about the time the subscribers take. */
-	span = s->sc.window_us + (s->nsteps / s->nsubs + 1) * (s->sc.gap_min_us + s->sc.gap_max_us) / 2;
+	span = s->sc.window_us +
+	    (s->nsteps / s->nsubs + 1) * (s->sc.gap_min_us + s->sc.gap_max_us) / 2;
 	s->noise.iat_us = s->noise.left ? span / (s->noise.left + 1) : 0;
 	if (s->noise.left)
-		heap_push(s, rnd(s, 0, s->noise.iat_us), EG_NOISE_ACTOR);
+		heap_push(s, eg_rnd(s, 0, s->noise.iat_us), EG_NOISE_ACTOR);
 
 	while (s->nheap > 0 && !s->enc_err && !s->plan_err && !s->out.err) {
 		struct eg_heap_ent e = heap_pop(s);
 		uint64_t d;
 		s->now = e.t;
 		if (e.actor == EG_NOISE_ACTOR) {
-			noise_frame(s);
+			eg_noise_frame(s);
 			if (s->noise.left > 0)
-				heap_push(s, s->now + (s->noise.pending ? rnd(s, 500, 20000) :
-				    rnd(s, s->noise.iat_us / 2, s->noise.iat_us * 3 / 2)),
+				heap_push(s, s->now + (s->noise.pending ? eg_rnd(s, 500, 20000) :
+				    eg_rnd(s, s->noise.iat_us / 2, s->noise.iat_us * 3 / 2)),
 				    EG_NOISE_ACTOR);
 			continue;
 		}

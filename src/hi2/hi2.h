@@ -15,8 +15,9 @@
  * Decoders never allocate: variable-length fields are struct hi2_bytes pointing into the input,
  * valid as long as the input is.  A decoder refuses malformed input with one enum hi2_err value
  * and fills struct hi2_diag with the X.690 detail and the ASN.1 element where it stopped.
- * Memory: every struct here is fixed-size (struct hi2_eps_iri about 200 bytes); stack use of a
- * decode is under 2 KiB (ber_validate's level stack plus one item).
+ * Memory: every struct here is fixed-size (struct hi2_eps_iri 288 bytes, struct hi2_stream 288,
+ * struct hi2_pdu 160 on x86-64); stack use of a decode is under 2 KiB (ber_validate's
+ * 65-entry level stack plus one scratch item).
  * Thread safety: no global state; all functions are reentrant.
  */
 #ifndef OVERT_HI2_HI2_H
@@ -246,7 +247,7 @@ enum hi2_err hi2_encode_iri_from_x2(struct ovt_builder *b, const struct hi2_pshd
  * PSHeader components that never change (domain, LIID, country, communicationIdentifier)
  * pre-encoded, the next sequence number, and the last second formatted as time text; so a PDU
  * costs the bytes that change and one copy of the packet.  Same output as hi2_encode_*().
- * About 250 bytes, caller-owned, no allocation.  One thread at a time per stream.
+ * 288 bytes (x86-64), caller-owned, no allocation.  One thread at a time per stream.
  */
 #define HI2_PREFIX_MAX	96	/* PSHeader [0]..[3] at their largest: 91 octets */
 

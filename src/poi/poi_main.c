@@ -107,13 +107,26 @@ before_wait(struct ev_loop *loop, void *arg)
 	struct poi_run *r = arg;
 	char err[PCAP_ERRBUF_SIZE + 64];
 
+	if (sig_stop && !r->file && !r->eof) {
+		/* Graceful stop of a live capture: what the kernel already captured is processed
+		 * and delivered before exiting, like the end of a file. */
+		int n, rounds = 0;
+		while ((n = poi_capture_dispatch(&r->cap, POI_BATCH, on_frame, r, err,
+		    sizeof(err))) > 0 && ++rounds < 4096)
+			;
+		ev_fd_del(loop, r->cap.fd);
+		r->eof = 1;
+		r->drain_deadline = ev_now_ms() + (uint64_t)r->drain_s * 1000;
+		ev_set_max_wait(loop, 20);
+		sig_stop = 0;
+	}
 	if (sig_stop) {
 		ev_stop(loop);
 		return;
 	}
-	if (!r->file)
+	if (!r->file && !r->eof)
 		return;
-	if (r->hold && !sig_start)
+	if (r->file && r->hold && !sig_start)
 		return;
 	if (!r->eof) {
 		ev_set_max_wait(loop, 0);

@@ -41,7 +41,7 @@ check_capture() {
 	    -e gtpv2.f_teid_interface_type -e gtpv2.f_teid_gre_key -e gtpv2.instance \
 	    -e gtpv2.pdn_addr_and_prefix.ipv4 -e gtpv2.pdn_addr_and_prefix.ipv6 -e gtpv2.ebi \
 	    -e gtp.message -e gtp.teid -e ip.len -e ipv6.plen -e ip.src -e ipv6.src \
-	    -e udp.length -e gtp.length -e gtpv2.msg_length \
+	    -e udp.length -e gtp.length -e gtpv2.msg_length -e gtpv2.tai_tac -e gtpv2.ecgi_eci \
 	    2>/dev/null >"$T/$name.fields"
 	"$PY" - "$T/$name" <<'EOF' || fail "$name: tshark and the truth disagree"
 import json, sys, collections
@@ -66,7 +66,7 @@ broken = {f for f, k in noise.items() if k.startswith(("non_gtp", "bad_gtp"))}
 names = ["frame", "protocols", "malformed", "severity", "vlan", "ip_dst", "ipv6_dst", "sport", "dport", "v2type",
          "v2teid", "v2seq", "v2p", "imsi", "msisdn", "mei", "ftype", "fteid", "inst", "paa4",
          "paa6", "ebi", "utype", "uteid", "iplen", "ip6plen", "ip_src", "ipv6_src", "udplen",
-         "gtplen", "v2len"]
+         "gtplen", "v2len", "tac", "eci"]
 frames = {}
 for l in open(base + ".fields"):
     v = l.rstrip("\n").split("|")
@@ -125,6 +125,20 @@ for p in by["proc"]:
     ir = rs["v2type"].index(str(p["resp_type"]))
     if rq["v2seq"][iq] != rs["v2seq"][ir]:
         err("proc %s: seq %s vs %s" % (p["proc"], rq["v2seq"][iq], rs["v2seq"][ir]))
+    if not p["req_frame"] < p["resp_frame"] or not p["req_t_us"] <= p["resp_t_us"]:
+        err("proc %s: request %d after response %d" % (p["proc"], p["req_frame"], p["resp_frame"]))
+    # the S5/S8 leg of the same procedure: same message types, its own sequence number
+    if (p["s5_req_frame"] is None) != (p["s5_resp_frame"] is None) or \
+       (p["s5_req_frame"] is not None and not meta["s5"]):
+        err("proc %s %d: S5 frames %s %s" % (p["proc"], p["req_frame"], p["s5_req_frame"],
+            p["s5_resp_frame"]))
+    elif p["s5_req_frame"] is not None:
+        q5, r5 = frames[p["s5_req_frame"]], frames[p["s5_resp_frame"]]
+        t5q, t5r = str(p["req_type"]), str(p["resp_type"])
+        if t5q not in q5["v2type"] or t5r not in r5["v2type"] or \
+           q5["v2seq"][q5["v2type"].index(t5q)] != r5["v2seq"][r5["v2type"].index(t5r)]:
+            err("proc %s %d: S5 frames %d/%d hold %s/%s" % (p["proc"], p["req_frame"],
+                p["s5_req_frame"], p["s5_resp_frame"], q5["v2type"], r5["v2type"]))
     # network-initiated requests have the MSB of the sequence number set
     if p["req_type"] in (95, 99) and not num(rq["v2seq"][iq]) & 0x800000:
         err("proc %s: seq MSB clear" % p["proc"])
@@ -158,6 +172,16 @@ for p in by["proc"]:
         want_teid = 0 if p["reason"] == "attach" else p["s11_sgw_teid"]
         if num(rq["v2teid"][0]) != want_teid or num(rs["v2teid"][0]) != p["s11_mme_teid"]:
             err("CS %d header TEIDs %s %s" % (p["req_frame"], rq["v2teid"], rs["v2teid"]))
+    # the ULI: in every Create Session Request, and in a Modify Bearer Request exactly when
+    # the location changed
+    uli_expected = p["proc"] == "default_bearer_activation" or \
+        (p["proc"] == "bearer_modification" and p["location_change"])
+    if uli_expected and (list(map(num, rq["tac"]))[:1] != [p["tac"]] or
+                         list(map(num, rq["eci"]))[:1] != [p["eci"]]):
+        err("proc %s %d: ULI %s/%s vs %s/%s" % (p["proc"], p["req_frame"], rq["tac"], rq["eci"],
+            p["tac"], p["eci"]))
+    if p["proc"] == "bearer_modification" and not p["location_change"] and rq["tac"]:
+        err("MBReq %d: ULI without a location change" % p["req_frame"])
     if p["proc"] == "bearer_modification":
         enb = [num(t) for ty, t in zip(rq["ftype"], rq["fteid"]) if ty == "0"]
         want = [b["enb_teid"] for b in p["bearers"]]

@@ -89,7 +89,8 @@ JSON
 
 # Receivers' records against the ground truth; sequence numbers contiguous per XID and
 # destination; only targets; X3 payload format as configured per destination.
-/usr/bin/python3 - "$T" <<'PY' || fail "records differ from the ground truth"
+check_records() {
+/usr/bin/python3 - "$T" <<'PY' || fail "records differ from the ground truth ($1)"
 import json, sys
 T = sys.argv[1]
 exp = json.load(open(f"{T}/expected.json"))
@@ -126,6 +127,8 @@ for sink, x3fmt in (("s1", {12}), ("s2", {5, 6})):
 print("ground truth:", json.dumps(exp))
 sys.exit(0 if ok else 1)
 PY
+}
+check_records "first run"
 
 # Independent decoder 1: tshark's 5gli dissector sees the same PDUs, none malformed.
 for s in s1 s2; do
@@ -153,4 +156,20 @@ done < <(tshark -r "$T/s1.pcap" -d tcp.port==9999,5gli -Y "li5g.type==1" -T fiel
 [ "$n" -gt 0 ] || fail "no X2 payload decoded"
 echo "asn1c decoded $n X2 payloads"
 grep -q "^X2 events" "$T/poi.out" || fail "no POI summary"
+
+# Tasks and destinations persist: a restarted POI (no provisioning this time) intercepts the
+# same way from its SQLite store.
+mv "$T/s1.jsonl" "$T/s1.first.jsonl"; mv "$T/s2.jsonl" "$T/s2.first.jsonl"
+"$B/x2x3_sink" --listen 127.0.0.1:$p1 --tls-ca "$T/pki/ca.pem" --tls-cert "$T/pki/mdf.pem" \
+  --tls-key "$T/pki/mdf.key" --json "$T/s1.jsonl" 2>>"$T/sink1.log" &
+pids+=($!); r1=$!
+"$B/x2x3_sink" --listen 127.0.0.1:$p2 --insecure-plaintext --json "$T/s2.jsonl" 2>>"$T/sink2.log" &
+pids+=($!); r2=$!
+sleep 0.3
+"$OVERT_BIN" poi --config "$T/poi.yaml" --pcap "$T/epc.pcap" >"$T/poi2.out" 2>"$T/poi2.log" \
+  || fail "restarted POI exit status"
+grep -q "3 task(s) loaded" "$T/poi2.log" || fail "tasks not reloaded: $(cat "$T/poi2.log")"
+sleep 0.3
+kill -TERM $r1 $r2; wait $r1 $r2 || true
+check_records "after restart"
 echo "1 passed, 0 failed"

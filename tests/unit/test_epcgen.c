@@ -587,7 +587,8 @@ walk_ies(struct ovt_cursor *c, int depth, uint8_t msg)
 		if (!cur_get_u8(c, &type) || !cur_get_u16(c, &len) || !cur_get_u8(c, &inst) ||
 		    (inst & 0xf0) != 0 || !cur_get_sub(c, &v, len))
 			return -1;
-		if (type == EPCGEN_IE_BEARER_CTX && (depth > 2 || walk_ies(&v, depth + 1, msg) != 0))
+		if (type == EPCGEN_IE_BEARER_CTX &&
+		    (depth > 2 || walk_ies(&v, depth + 1, msg) != 0))
 			return -1;
 		if (type == EPCGEN_IE_FTEID) {
 			uint8_t fl;
@@ -813,7 +814,8 @@ test_run_walk_scenarios(void **state)
 		assert_int_equal(t.gtpv2_msgs[EPCGEN_MSG_MB_REQ], t.gtpv2_msgs[EPCGEN_MSG_MB_RESP]);
 		assert_int_equal(t.gtpv2_msgs[EPCGEN_MSG_CB_REQ], t.gtpv2_msgs[EPCGEN_MSG_CB_RESP]);
 		if (cfg.s5)
-			assert_int_equal(t.gpdu_s5u_ul + t.gpdu_s5u_dl, t.gpdu_s1u_ul + t.gpdu_s1u_dl);
+			assert_int_equal(t.gpdu_s5u_ul + t.gpdu_s5u_dl,
+			    t.gpdu_s1u_ul + t.gpdu_s1u_dl);
 		else
 			assert_int_equal(t.gpdu_s5u_ul + t.gpdu_s5u_dl, 0);
 	}
