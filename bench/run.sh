@@ -24,7 +24,7 @@ if [ -x "$build/epcgen" ]; then
   echo "generating $pk packets, $subs subscribers, $tg targets"
   "$build/epcgen" --scenario bench --out "$work/bench.pcap" --packets $pk --subscribers $subs \
     --targets $tg --seed 1 >/dev/null
-  run bench_poi "$work/bench.pcap" "$work/bench.pcap.targets"
+  run bench_poi "$work/bench.pcap" "$work/bench.targets"
   run bench_gtp "$work/bench.pcap"
 fi
 run bench_x2x3
