@@ -8,6 +8,7 @@ PKGS=(
   libpcap-dev libssl-dev libxml2-dev libxml2-utils libmicrohttpd-dev libgnutls28-dev
   libcurl4-openssl-dev libyaml-dev libsqlite3-dev sqlite3 libcmocka-dev
   tshark asn1c dumpasn1 python3-scapy openssl curl iproute2 procps xxd
+  python3-cryptography
 )
 
 missing=()

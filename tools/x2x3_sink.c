@@ -5,18 +5,27 @@
  *   --pcap F   one synthesized TCP segment per PDU (tshark -r F -d tcp.port==P,5gli -V)
  *   --json F   one JSON object per PDU, then a final object with the counters
  * It stops on SIGTERM/SIGINT (flushing both files) or after --count X2/X3 PDUs.
+ * With --defer-acks it acknowledges a keepalive only after everything received before it has
+ * been handed to the kernel (both files flushed), so a POI with retention (the default) loses
+ * nothing when the sink is killed, even with SIGKILL; --append keeps earlier records in the
+ * JSON file across such restarts, after cutting a last line that a kill left unfinished (that
+ * record was never acknowledged: the POI sends it again).  (Flushed, not fsynced: it survives
+ * the sink's death, not the machine's.)
  * Output files hold intercepted data and target identifiers: lab use only.
  *
  *   x2x3_sink [--listen ADDR:PORT] [--port-file F] (--tls-ca F --tls-cert F --tls-key F |
- *             --insecure-plaintext) [--pcap F] [--pcap-port P] [--json F] [--count N]
- *             [--max-pdu N] [--idle-timeout-ms N]
+ *             --insecure-plaintext) [--pcap F] [--pcap-port P] [--json F] [--append]
+ *             [--defer-acks] [--count N] [--max-pdu N] [--idle-timeout-ms N]
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/ev.h"
 #include "common/log.h"
@@ -34,6 +43,7 @@ struct sink {
 	struct x2x3_pcap *pcap;
 	FILE *json;
 	uint64_t count, data_pdus;
+	int defer;
 };
 
 static void
@@ -129,6 +139,17 @@ on_pdu(void *arg, const struct x2x3_peer *peer, const struct x2x3_pdu *pdu, stru
 		log_warnx("pcap write failed");
 	if (s->json != NULL)
 		write_json(s, peer, pdu);
+	if (s->defer && pdu->type == X2X3_TYPE_KEEPALIVE) {
+		/* Durable (for our purposes: out of our memory) before the POI may forget it. */
+		if ((s->json != NULL && fflush(s->json) != 0) || x2x3_pcap_flush(s->pcap) != 0) {
+			log_warnx("flush failed: keepalive %u of conn %llu not acknowledged",
+				  pdu->seq, (unsigned long long)peer->id);
+			return;
+		}
+		enum x2x3_err e = x2x3_receiver_ack(s->rx, peer->id, pdu->seq);
+		if (e != X2X3_OK)
+			log_warnx("ack of keepalive %u: %s", pdu->seq, x2x3_strerror(e));
+	}
 	if (pdu->type == X2X3_TYPE_X2 || pdu->type == X2X3_TYPE_X3) {
 		s->data_pdus++;
 		if (s->count > 0 && s->data_pdus >= s->count)
@@ -189,6 +210,42 @@ write_final(struct sink *s)
 	fflush(f);
 }
 
+/* Before appending: a SIGKILL can cut a write(2) short at a page boundary, leaving half a
+ * record; drop everything after the last newline.  Returns 0, or -1 with errno. */
+static int
+json_recover(const char *path)
+{
+	char buf[4096];
+	struct stat sb;
+	off_t end;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &sb) != 0)
+		goto fail;
+	/* Backwards, a block at a time, to the last newline (or the start of the file). */
+	for (end = sb.st_size; end > 0;) {
+		size_t n = end < (off_t)sizeof(buf) ? (size_t)end : sizeof(buf);
+		ssize_t got = pread(fd, buf, n, end - (off_t)n);
+		if (got != (ssize_t)n)
+			goto fail;
+		while (n > 0 && buf[n - 1] != '\n')
+			n--;
+		if (n > 0) {
+			end -= (off_t)(got - (ssize_t)n);
+			break;
+		}
+		end -= got;
+	}
+	if (end != sb.st_size && ftruncate(fd, end) != 0)
+		goto fail;
+	return close(fd);
+fail:
+	close(fd);
+	return -1;
+}
+
 static int
 parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -229,8 +286,8 @@ usage(void)
 	fprintf(stderr,
 		"usage: x2x3_sink [--listen ADDR:PORT] [--port-file F]\n"
 		"                 (--tls-ca F --tls-cert F --tls-key F | --insecure-plaintext)\n"
-		"                 [--pcap F] [--pcap-port P] [--json F] [--count N] [--max-pdu N]\n"
-		"                 [--idle-timeout-ms N]\n");
+		"                 [--pcap F] [--pcap-port P] [--json F] [--append] [--defer-acks]\n"
+		"                 [--count N] [--max-pdu N] [--idle-timeout-ms N]\n");
 	exit(2);
 }
 
@@ -245,7 +302,7 @@ main(int argc, char **argv)
 	char addr[64] = "127.0.0.1";
 	uint16_t port = 0;
 	uint64_t pcap_port = 9999, v;
-	int plaintext = 0, rc = 0;
+	int plaintext = 0, append = 0, rc = 0;
 	enum x2x3_err err;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -255,6 +312,14 @@ main(int argc, char **argv)
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--insecure-plaintext") == 0) {
 			plaintext = 1;
+			continue;
+		}
+		if (strcmp(a, "--append") == 0) {
+			append = 1;
+			continue;
+		}
+		if (strcmp(a, "--defer-acks") == 0) {
+			s.defer = 1;
 			continue;
 		}
 		if (val == NULL)
@@ -307,13 +372,16 @@ main(int argc, char **argv)
 	ev_set_before_wait(s.loop, before_wait, NULL);
 	if (pcap_path != NULL && (s.pcap = x2x3_pcap_open(pcap_path, (uint16_t)pcap_port)) == NULL)
 		fatalx("cannot create pcap %s", pcap_path);
-	if (json_path != NULL && (s.json = fopen(json_path, "w")) == NULL)
+	if (json_path != NULL && append && json_recover(json_path) != 0)
+		fatal("cannot recover %s", json_path);
+	if (json_path != NULL && (s.json = fopen(json_path, append ? "a" : "w")) == NULL)
 		fatal("cannot create %s", json_path);
 
 	cfg.bind_addr = addr;
 	cfg.port = port;
 	cfg.insecure_plaintext = plaintext;
 	cfg.tls = tls;
+	cfg.defer_acks = s.defer;
 	cfg.on_pdu = on_pdu;
 	cfg.on_conn = on_conn;
 	cfg.arg = &s;

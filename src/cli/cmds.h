@@ -12,6 +12,8 @@ int cmd_audit(int argc, char **argv);	/* log auditor: src/cli/cmd_audit.c */
 int cmd_pki(int argc, char **argv);
 int cmd_x1(int argc, char **argv);
 int cmd_poi(int argc, char **argv);
+int cmd_mdf(int argc, char **argv);	/* src/mdf/mdf_main.c */
 int epcgen_main(int argc, char **argv);	/* src/epcgen/epcgen.h */
+int lemf_main(int argc, char **argv);	/* src/lemf/lemf.h */
 
 #endif

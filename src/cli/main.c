@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{"log", cmd_log, "transparency log: keys, append, witness (overt-log(8))"},
 	{"audit", cmd_audit, "verify a transparency log, proofs, commitments (overt-audit(8))"},
 	{"poi", cmd_poi, "EPC interception point: GTP capture, X1 tasks, X2/X3 out"},
+	{"mdf", cmd_mdf, "mediation and delivery: X1 tasks, X2/X3 in, HI2/HI3 to LEMFs"},
+	{"lemf", lemf_main, "HI2/HI3 receiver: pcap and IRI JSON per LIID, gaps (overt-lemf(8))"},
 	{"pki", cmd_pki, "create a test CA and role certificates (pki init DIR)"},
 	{"x1", cmd_x1, "X1 client: provision and query a POI or MDF (TS 103 221-1)"},
 	{"epcgen", epcgen_main, "generate an EPC capture with its ground truth (docs/epcgen.md)"},

@@ -211,9 +211,10 @@ struct gtpc_bearer_ctx {
 	uint8_t cause;
 	uint32_t charging_id;
 	uint8_t n_fteid;
-	struct gtp_fteid fteid[GTPC_MAX_FTEID];
 	struct ovt_cursor qos;	/* Bearer QoS value, 22 octets */
 	struct ovt_cursor tft;
+	/* Last: only the first n_fteid entries are written (the decoder zeroes the fields above). */
+	struct gtp_fteid fteid[GTPC_MAX_FTEID];
 };
 
 /* GTPC_HAS_* bits of gtpc_info.has. */

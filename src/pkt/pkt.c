@@ -60,10 +60,13 @@ pkt_strerror(enum pkt_err e)
 static enum pkt_err
 link_ether(struct ovt_cursor *c, struct pkt_info *out, uint16_t *ethertype)
 {
+	const uint8_t *h;
 	uint16_t type, tci;
 
-	if (!cur_skip(c, 12) || !cur_get_u16(c, &type))
+	/* Destination, source, ethertype: 14 octets taken at once. */
+	if (!cur_take(c, &h, 14))
 		return PKT_E_LINK_SHORT;
+	type = (uint16_t)((h[12] << 8) | h[13]);
 	while (type == ETHERTYPE_8021Q || type == ETHERTYPE_8021AD || type == ETHERTYPE_QINQ) {
 		if (out->nvlan >= PKT_MAX_VLAN)
 			return PKT_E_VLAN_DEPTH;
@@ -122,19 +125,32 @@ link_null(struct ovt_cursor *c, int *ipver)
 
 /* ---------------------------------------------------------------- IP */
 
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
 static enum pkt_err
 ipv4(struct ovt_cursor *c, struct pkt_info *out, struct ovt_cursor *l4)
 {
 	struct ovt_cursor save = *c;
-	uint8_t vihl, tos, ttl, proto;
-	uint16_t totlen, id, fragw, csum;
+	const uint8_t *h;
+	uint8_t vihl, proto;
+	uint16_t totlen, id, fragw;
 	size_t hlen;
 
-	if (!cur_get_u8(c, &vihl) || !cur_get_u8(c, &tos) || !cur_get_u16(c, &totlen) ||
-	    !cur_get_u16(c, &id) || !cur_get_u16(c, &fragw) || !cur_get_u8(c, &ttl) ||
-	    !cur_get_u8(c, &proto) || !cur_get_u16(c, &csum) ||
-	    !cur_copy(c, out->src, 4) || !cur_copy(c, out->dst, 4))
+	/* RFC 791 3.1: version/IHL, TOS, total length, id, flags/offset, TTL, protocol,
+	 * checksum, source, destination: the fixed 20 octets, taken at once. */
+	if (!cur_take(c, &h, 20))
 		return PKT_E_IPV4_HDR;
+	vihl = h[0];
+	totlen = be16(h + 2);
+	id = be16(h + 4);
+	fragw = be16(h + 6);
+	proto = h[9];
+	memcpy(out->src, h + 12, 4);
+	memcpy(out->dst, h + 16, 4);
 	if ((vihl >> 4) != 4)
 		return PKT_E_IP_VERSION;
 	hlen = (size_t)(vihl & 0x0f) * 4;	/* RFC 791: IHL in 32-bit words, minimum 5 */
@@ -165,15 +181,20 @@ static enum pkt_err
 ipv6(struct ovt_cursor *c, struct pkt_info *out, struct ovt_cursor *l4)
 {
 	struct ovt_cursor save = *c;
-	uint32_t vtcfl;
+	const uint8_t *h;
 	uint16_t plen;
-	uint8_t nh, hlim;
+	uint8_t nh;
 	int hdrs;
 
-	if (!cur_get_u32(c, &vtcfl) || !cur_get_u16(c, &plen) || !cur_get_u8(c, &nh) ||
-	    !cur_get_u8(c, &hlim) || !cur_copy(c, out->src, 16) || !cur_copy(c, out->dst, 16))
+	/* RFC 8200 3: version/class/flow label, payload length, next header, hop limit, source,
+	 * destination: the fixed 40 octets, taken at once. */
+	if (!cur_take(c, &h, 40))
 		return PKT_E_IPV6_HDR;
-	if ((vtcfl >> 28) != 6)
+	plen = be16(h + 4);
+	nh = h[6];
+	memcpy(out->src, h + 8, 16);
+	memcpy(out->dst, h + 24, 16);
+	if ((h[0] >> 4) != 6)
 		return PKT_E_IP_VERSION;
 	out->ipver = 6;
 	if (plen == 0)		/* jumbogram (RFC 2675): never on GTP links */
@@ -235,15 +256,19 @@ static enum pkt_err
 transport(struct ovt_cursor *l4, struct pkt_info *out)
 {
 	struct ovt_cursor c = *l4;
-	uint16_t ulen, csum;
+	const uint8_t *h;
+	uint16_t ulen;
 	uint8_t off;
 
 	cur_init(&out->payload, cur_data(l4), 0);
 	switch (out->proto) {
 	case IPPROTO_UDP_:
-		if (!cur_get_u16(&c, &out->sport) || !cur_get_u16(&c, &out->dport) ||
-		    !cur_get_u16(&c, &ulen) || !cur_get_u16(&c, &csum))
+		/* RFC 768: source port, destination port, length, checksum. */
+		if (!cur_take(&c, &h, 8))
 			return PKT_E_UDP_HDR;
+		out->sport = be16(h);
+		out->dport = be16(h + 2);
+		ulen = be16(h + 4);
 		if (out->frag & PKT_FRAG_IS) {
 			out->payload = c;
 			return PKT_OK;

@@ -36,6 +36,15 @@ enum id_kind { ID_IMSI = 1, ID_MSISDN, ID_MEI };
 #define DEL_REPLACED	0x2
 #define DEL_EXPIRED	0x4
 
+/*
+ * An unanswered request.  Its message is kept (bounded by max_request_copy) and decoded again
+ * when the response arrives: a decoded request takes kilobytes (struct gtpc_info), its bytes
+ * a few hundred.  Requests up to PEND_INLINE octets (all the captures we know of: a Create
+ * Session Request is 180-280) live inside the entry, so the common case allocates nothing and
+ * the copy shares the entry's cache lines; longer ones are copied to the heap.
+ */
+#define PEND_INLINE	400
+
 struct pend {
 	uint64_t ts_ns;
 	uint64_t sess_id;	/* the session's id when the request was seen */
@@ -52,7 +61,8 @@ struct pend {
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
 	uint16_t copy_len;
-	uint8_t *copy;		/* the request message, P flag cleared */
+	uint8_t *copy;		/* the request message, P flag cleared: inl, or heap if longer */
+	uint8_t inl[PEND_INLINE];
 };
 
 struct sess_tracker {
@@ -129,42 +139,42 @@ sess_config_init(struct sess_config *cfg)
 
 /* ================================================================ hashing */
 
-static uint64_t
+/* Index keys hash to a 32-bit fingerprint (sess_tab.h); the kind is part of the hash so that
+ * one node's S11 and S5/S8 TEID-C (often equal) sit apart. */
+static uint32_t
 hash_addr(uint64_t seed, uint8_t af, const uint8_t *a, uint32_t teid, uint32_t kind)
 {
 	uint64_t h, w0 = teid | ((uint64_t)kind << 40) | ((uint64_t)af << 48), w1, w2;
 
 	if (af == 4) {
 		w1 = ((uint64_t)a[0] << 24) | ((uint64_t)a[1] << 16) | ((uint64_t)a[2] << 8) | a[3];
-		return sess_tab_fix(sess_mix(sess_mix(seed, w0), w1));
+		return sess_tab_fp(sess_mix(sess_mix(seed, w0), w1));
 	}
 	memcpy(&w1, a, 8);
 	memcpy(&w2, a + 8, 8);
 	h = sess_mix(seed, w0);
 	h = sess_mix(h, w1);
-	return sess_tab_fix(sess_mix(h, w2));
+	return sess_tab_fp(sess_mix(h, w2));
 }
 
-static uint64_t
+/* Identities are digit strings of at most 16 characters (find_id and id_set refuse longer
+ * ones): their low nibbles fill one 64-bit word, so the hash is two mixing rounds.  Other
+ * characters (only from sess_find_* callers) may collide; lookups compare the strings. */
+static uint32_t
 hash_id(uint64_t seed, uint32_t kind, const char *s)
 {
-	uint64_t h = sess_mix(seed, kind), w = 0;
-	size_t n = strlen(s);
+	uint64_t w = 0;
+	size_t n;
 
-	for (size_t i = 0; i < n; i++) {
-		w = (w << 8) | (uint8_t)s[i];
-		if ((i & 7) == 7) {
-			h = sess_mix(h, w);
-			w = 0;
-		}
-	}
-	return sess_tab_fix(sess_mix(h, w ^ ((uint64_t)n << 56)));
+	for (n = 0; n < 16 && s[n] != '\0'; n++)
+		w = (w << 4) | ((uint8_t)s[n] & 0x0f);
+	return sess_tab_fp(sess_mix(sess_mix(seed, kind | (uint64_t)n << 8), w));
 }
 
-static uint64_t
+static uint32_t
 hash_seq(uint64_t seed, uint32_t seq)
 {
-	return sess_tab_fix(sess_mix(seed, seq));
+	return sess_tab_fp(sess_mix(seed, seq));
 }
 
 static int
@@ -224,7 +234,8 @@ sess_alloc(struct sess_tracker *tr)
 	tr->sess[i].used = 1;
 	tr->sess[i].id = ++tr->next_id;
 	tr->sess[i].pdns = NIL;
-	tr->st.sessions++;
+	if (++tr->st.sessions > tr->st.sessions_peak)
+		tr->st.sessions_peak = tr->st.sessions;
 	tr->st.sessions_created++;
 	return i;
 }
@@ -274,6 +285,7 @@ bearer_alloc(struct sess_tracker *tr, uint32_t pi, uint8_t ebi)
 	memset(&tr->bearer[i], 0, sizeof(tr->bearer[i]));
 	tr->bearer[i].used = 1;
 	tr->bearer[i].pdn = pi;
+	tr->bearer[i].sess = p->sess;
 	tr->bearer[i].ebi = ebi;
 	tr->bearer[i].next = NIL;
 	/* Keep EBI order so that iteration and events are deterministic. */
@@ -288,6 +300,20 @@ bearer_alloc(struct sess_tracker *tr, uint32_t pi, uint8_t ebi)
 
 /* ================================================================ indexes */
 
+/* Tags beside the pool index in a slot (sess_tab.h): which endpoint or identity of the object
+ * the key is, and whether it is the IPv6 address of that endpoint. */
+static uint32_t
+up_tag(int role, int a6)
+{
+	return (uint32_t)role | (uint32_t)a6 << 2;
+}
+
+static uint32_t
+ctl_tag(int kind, int a6)
+{
+	return (uint32_t)kind | (uint32_t)a6 << 3;
+}
+
 static void
 up_unindex(struct sess_tracker *tr, uint32_t bi, int role)
 {
@@ -298,8 +324,8 @@ up_unindex(struct sess_tracker *tr, uint32_t bi, int role)
 		uint8_t bit = (uint8_t)(1u << (role * 2 + a6)), af = a6 ? 6 : 4;
 		if (!(b->idx & bit))
 			continue;
-		sess_tab_del(&tr->up, hash_addr(tr->seed, af, fteid_addr(f, af), f->teid, 0), bi,
-		    (uint32_t)role | (uint32_t)a6 << 4);
+		sess_tab_del(&tr->up, hash_addr(tr->seed, af, fteid_addr(f, af), f->teid, 0),
+		    sess_ref(bi, up_tag(role, a6)));
 		b->idx &= (uint8_t)~bit;
 	}
 }
@@ -312,25 +338,25 @@ up_index(struct sess_tracker *tr, uint32_t bi, int role)
 
 	for (int a6 = 0; a6 < 2; a6++) {
 		uint8_t af = a6 ? 6 : 4, bit = (uint8_t)(1u << (role * 2 + a6));
-		uint64_t h;
-		uint32_t i;
+		uint32_t fp, i;
 
 		if (!(f->flags & (a6 ? SESS_FTEID_V6 : SESS_FTEID_V4)))
 			continue;
-		h = hash_addr(tr->seed, af, fteid_addr(f, af), f->teid, 0);
+		fp = hash_addr(tr->seed, af, fteid_addr(f, af), f->teid, 0);
 		/* A node reuses a TEID only once the old tunnel is gone: the newest wins. */
-		for (i = sess_tab_first(&tr->up, h); i != UINT32_MAX; i = sess_tab_next(&tr->up, h, i)) {
-			struct sess_tab_slot *sl = &tr->up.slots[i];
-			struct sess_bearer *o = &tr->bearer[sl->val];
-			int orole = sl->tag & 0xf;
-			if ((sl->tag >> 4) == (uint32_t)a6 && o->up[orole].teid == f->teid &&
+		for (i = sess_tab_first(&tr->up, fp); i != UINT32_MAX;
+		    i = sess_tab_next(&tr->up, fp, i)) {
+			uint32_t ref = tr->up.slots[i].ref, obi = sess_ref_index(ref);
+			int orole = (int)(sess_ref_tag(ref) & 3);
+			struct sess_bearer *o = &tr->bearer[obi];
+			if ((int)(sess_ref_tag(ref) >> 2) == a6 && o->up[orole].teid == f->teid &&
 			    fteid_has(&o->up[orole], af, fteid_addr(f, af))) {
 				tr->st.teid_collisions++;
-				up_unindex(tr, sl->val, orole);
+				up_unindex(tr, obi, orole);
 				break;
 			}
 		}
-		if (sess_tab_add(&tr->up, h, bi, (uint32_t)role | (uint32_t)a6 << 4) != 0) {
+		if (sess_tab_add(&tr->up, fp, sess_ref(bi, up_tag(role, a6))) != 0) {
 			tr->st.overflow_index++;
 			continue;
 		}
@@ -398,7 +424,7 @@ ctl_unindex(struct sess_tracker *tr, int kind, uint32_t ref)
 		if (!(*idx & bit))
 			continue;
 		sess_tab_del(&tr->ctl, hash_addr(tr->seed, af, fteid_addr(f, af), f->teid,
-		    (uint32_t)kind), ref, (uint32_t)kind | (uint32_t)a6 << 4);
+		    (uint32_t)kind), sess_ref(ref, ctl_tag(kind, a6)));
 		*idx &= (uint8_t)~bit;
 	}
 }
@@ -411,27 +437,27 @@ ctl_index(struct sess_tracker *tr, int kind, uint32_t ref)
 
 	for (int a6 = 0; a6 < 2; a6++) {
 		uint8_t af = a6 ? 6 : 4, bit = (uint8_t)(1u << (shift + a6));
-		uint64_t h;
-		uint32_t i;
+		uint32_t fp, i;
 
 		if (!(f->flags & (a6 ? SESS_FTEID_V6 : SESS_FTEID_V4)))
 			continue;
-		h = hash_addr(tr->seed, af, fteid_addr(f, af), f->teid, (uint32_t)kind);
-		for (i = sess_tab_first(&tr->ctl, h); i != UINT32_MAX; i = sess_tab_next(&tr->ctl, h, i)) {
-			struct sess_tab_slot *sl = &tr->ctl.slots[i];
+		fp = hash_addr(tr->seed, af, fteid_addr(f, af), f->teid, (uint32_t)kind);
+		for (i = sess_tab_first(&tr->ctl, fp); i != UINT32_MAX;
+		    i = sess_tab_next(&tr->ctl, fp, i)) {
+			uint32_t oref = tr->ctl.slots[i].ref, o = sess_ref_index(oref);
 			uint8_t *oidx, oshift;
 			struct sess_fteid *of;
-			if (sl->tag != ((uint32_t)kind | (uint32_t)a6 << 4))
+			if (sess_ref_tag(oref) != ctl_tag(kind, a6))
 				continue;
-			of = ctl_fteid(tr, kind, sl->val, &oidx, &oshift);
+			of = ctl_fteid(tr, kind, o, &oidx, &oshift);
 			if (of->teid == f->teid && fteid_has(of, af, fteid_addr(f, af))) {
-				if (sl->val != ref)
+				if (o != ref)
 					tr->st.teid_collisions++;
-				ctl_unindex(tr, kind, sl->val);
+				ctl_unindex(tr, kind, o);
 				break;
 			}
 		}
-		if (sess_tab_add(&tr->ctl, h, ref, (uint32_t)kind | (uint32_t)a6 << 4) != 0) {
+		if (sess_tab_add(&tr->ctl, fp, sess_ref(ref, ctl_tag(kind, a6))) != 0) {
 			tr->st.overflow_index++;
 			continue;
 		}
@@ -463,19 +489,19 @@ ctl_lookup(struct sess_tracker *tr, uint8_t af, const uint8_t *a, uint32_t teid,
 	int kinds[2] = {k1, k2};
 
 	for (int k = 0; k < 2; k++) {
-		uint64_t h = hash_addr(tr->seed, af, a, teid, (uint32_t)kinds[k]);
-		uint32_t want = (uint32_t)kinds[k] | (uint32_t)(af == 6) << 4;
-		for (uint32_t i = sess_tab_first(&tr->ctl, h); i != UINT32_MAX;
-		    i = sess_tab_next(&tr->ctl, h, i)) {
-			struct sess_tab_slot *sl = &tr->ctl.slots[i];
+		uint32_t fp = hash_addr(tr->seed, af, a, teid, (uint32_t)kinds[k]);
+		uint32_t want = ctl_tag(kinds[k], af == 6);
+		for (uint32_t i = sess_tab_first(&tr->ctl, fp); i != UINT32_MAX;
+		    i = sess_tab_next(&tr->ctl, fp, i)) {
+			uint32_t ref = tr->ctl.slots[i].ref, o = sess_ref_index(ref);
 			uint8_t *idx, shift;
 			struct sess_fteid *f;
-			if (sl->tag != want)
+			if (sess_ref_tag(ref) != want)
 				continue;
-			f = ctl_fteid(tr, kinds[k], sl->val, &idx, &shift);
+			f = ctl_fteid(tr, kinds[k], o, &idx, &shift);
 			if (f->teid == teid && fteid_has(f, af, a)) {
 				*kind = kinds[k];
-				return sl->val;
+				return o;
 			}
 		}
 	}
@@ -489,16 +515,21 @@ id_field(struct sess_session *s, int kind)
 }
 
 static uint32_t
-id_lookup(struct sess_tracker *tr, int kind, const char *v)
+id_lookup_fp(struct sess_tracker *tr, int kind, const char *v, uint32_t fp)
 {
-	uint64_t h = hash_id(tr->seed, (uint32_t)kind, v);
-
-	for (uint32_t i = sess_tab_first(&tr->id, h); i != UINT32_MAX; i = sess_tab_next(&tr->id, h, i)) {
-		struct sess_tab_slot *sl = &tr->id.slots[i];
-		if (sl->tag == (uint32_t)kind && strcmp(id_field(&tr->sess[sl->val], kind), v) == 0)
-			return sl->val;
+	for (uint32_t i = sess_tab_first(&tr->id, fp); i != UINT32_MAX;
+	    i = sess_tab_next(&tr->id, fp, i)) {
+		uint32_t ref = tr->id.slots[i].ref, si = sess_ref_index(ref);
+		if (sess_ref_tag(ref) == (uint32_t)kind && strcmp(id_field(&tr->sess[si], kind), v) == 0)
+			return si;
 	}
 	return NIL;
+}
+
+static uint32_t
+id_lookup(struct sess_tracker *tr, int kind, const char *v)
+{
+	return id_lookup_fp(tr, kind, v, hash_id(tr->seed, (uint32_t)kind, v));
 }
 
 static void
@@ -509,7 +540,8 @@ id_unindex(struct sess_tracker *tr, uint32_t si, int kind)
 
 	if (!(s->ids & bit))
 		return;
-	sess_tab_del(&tr->id, hash_id(tr->seed, (uint32_t)kind, id_field(s, kind)), si, (uint32_t)kind);
+	sess_tab_del(&tr->id, hash_id(tr->seed, (uint32_t)kind, id_field(s, kind)),
+	    sess_ref(si, (uint32_t)kind));
 	s->ids &= (uint8_t)~bit;
 }
 
@@ -519,7 +551,7 @@ id_set(struct sess_tracker *tr, uint32_t si, int kind, const char *v)
 {
 	struct sess_session *s = &tr->sess[si];
 	char *field = id_field(s, kind);
-	uint32_t other;
+	uint32_t other, fp;
 	size_t cap, n;
 
 	if (v[0] == '\0' || (strcmp(field, v) == 0 && (s->ids & (1u << kind))))
@@ -529,9 +561,10 @@ id_set(struct sess_tracker *tr, uint32_t si, int kind, const char *v)
 		return;
 	id_unindex(tr, si, kind);
 	memcpy(field, v, n + 1);
-	if ((other = id_lookup(tr, kind, v)) != NIL)
+	fp = hash_id(tr->seed, (uint32_t)kind, v);
+	if ((other = id_lookup_fp(tr, kind, v, fp)) != NIL)
 		id_unindex(tr, other, kind);
-	if (sess_tab_add(&tr->id, hash_id(tr->seed, (uint32_t)kind, v), si, (uint32_t)kind) != 0) {
+	if (sess_tab_add(&tr->id, fp, sess_ref(si, (uint32_t)kind)) != 0) {
 		tr->st.overflow_index++;
 		return;
 	}
@@ -752,9 +785,10 @@ pend_free(struct sess_tracker *tr, uint32_t i, int do_flush)
 	struct pend *q = &tr->pend[i];
 	uint32_t si = q->sess;
 
-	sess_tab_del(&tr->pt, hash_seq(tr->seed, q->seq), i, 0);
+	sess_tab_del(&tr->pt, hash_seq(tr->seed, q->seq), sess_ref(i, 0));
 	pend_unlink(tr, i);
-	free(q->copy);
+	if (q->copy != q->inl)
+		free(q->copy);
 	q->copy = NULL;
 	q->used = 0;
 	q->next = tr->pend_free;
@@ -784,13 +818,13 @@ static enum sess_rc
 pend_add(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_msgctx *ctx,
     uint32_t si, uint32_t pi, int leg, uint32_t expect_teid)
 {
-	uint64_t h = hash_seq(tr->seed, m->hdr.seq);
+	uint32_t fp = hash_seq(tr->seed, m->hdr.seq);
 	struct ovt_cursor raw = m->raw;
 	struct pend *q;
 	uint32_t i;
 
-	for (i = sess_tab_first(&tr->pt, h); i != UINT32_MAX; i = sess_tab_next(&tr->pt, h, i)) {
-		q = &tr->pend[tr->pt.slots[i].val];
+	for (i = sess_tab_first(&tr->pt, fp); i != UINT32_MAX; i = sess_tab_next(&tr->pt, fp, i)) {
+		q = &tr->pend[sess_ref_index(tr->pt.slots[i].ref)];
 		if (q->seq == m->hdr.seq && q->type == m->hdr.type && q->af == ctx->af &&
 		    q->sport == ctx->sport && q->dport == ctx->dport &&
 		    memcmp(q->src, ctx->src, 16) == 0 && memcmp(q->dst, ctx->dst, 16) == 0)
@@ -813,10 +847,11 @@ pend_add(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_ms
 		i = tr->pend_hw++;
 	}
 	q = &tr->pend[i];
-	memset(q, 0, sizeof(*q));
-	q->copy = malloc(cur_len(&raw));
-	if (q->copy == NULL || sess_tab_add(&tr->pt, h, i, 0) != 0) {
-		free(q->copy);
+	memset(q, 0, offsetof(struct pend, inl));
+	q->copy = cur_len(&raw) <= sizeof(q->inl) ? q->inl : malloc(cur_len(&raw));
+	if (q->copy == NULL || sess_tab_add(&tr->pt, fp, sess_ref(i, 0)) != 0) {
+		if (q->copy != q->inl)
+			free(q->copy);
 		q->copy = NULL;
 		q->next = tr->pend_free;
 		tr->pend_free = i;
@@ -859,11 +894,12 @@ pend_add(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_ms
 static uint32_t
 pend_match(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_msgctx *ctx)
 {
-	uint64_t h = hash_seq(tr->seed, m->hdr.seq);
+	uint32_t fp = hash_seq(tr->seed, m->hdr.seq);
 	uint32_t by_teid = NIL;
 
-	for (uint32_t i = sess_tab_first(&tr->pt, h); i != UINT32_MAX; i = sess_tab_next(&tr->pt, h, i)) {
-		uint32_t pi = tr->pt.slots[i].val;
+	for (uint32_t i = sess_tab_first(&tr->pt, fp); i != UINT32_MAX;
+	    i = sess_tab_next(&tr->pt, fp, i)) {
+		uint32_t pi = sess_ref_index(tr->pt.slots[i].ref);
 		struct pend *q = &tr->pend[pi];
 		if (q->seq != m->hdr.seq || !resp_matches(q->type, m->hdr.type))
 			continue;
@@ -1625,23 +1661,23 @@ int
 sess_up_lookup(struct sess_tracker *tr, uint8_t af, const uint8_t *addr, uint32_t teid,
     uint32_t now_s, struct sess_up_hit *out)
 {
-	uint64_t h;
-	uint32_t i;
+	uint32_t fp, i;
 
 	if (af != 4 && af != 6)
 		return 0;
-	h = hash_addr(tr->seed, af, addr, teid, 0);
-	for (i = sess_tab_first(&tr->up, h); i != UINT32_MAX; i = sess_tab_next(&tr->up, h, i)) {
-		struct sess_tab_slot *sl = &tr->up.slots[i];
-		struct sess_bearer *b = &tr->bearer[sl->val];
-		int role = sl->tag & 0xf;
+	fp = hash_addr(tr->seed, af, addr, teid, 0);
+	for (i = sess_tab_first(&tr->up, fp); i != UINT32_MAX; i = sess_tab_next(&tr->up, fp, i)) {
+		uint32_t ref = tr->up.slots[i].ref, tag = sess_ref_tag(ref);
+		struct sess_bearer *b = &tr->bearer[sess_ref_index(ref)];
+		int role = (int)(tag & 3);
 
-		if (b->up[role].teid != teid || !fteid_has(&b->up[role], af, addr))
+		if ((tag >> 2) != (af == 6) || b->up[role].teid != teid ||
+		    !fteid_has(&b->up[role], af, addr))
 			continue;
 		b->last_used = now_s;
 		out->bearer = b;
 		out->pdn = &tr->pdn[b->pdn];
-		out->sess = &tr->sess[tr->pdn[b->pdn].sess];
+		out->sess = &tr->sess[b->sess];
 		out->role = (enum sess_up_role)role;
 		/* The TEID belongs to the receiver: SGW/PGW receive uplink, eNB/SGW-S5 downlink. */
 		out->dir = (role == SESS_UP_S1U_SGW || role == SESS_UP_S5U_PGW) ?
@@ -1779,10 +1815,11 @@ sess_new(const struct sess_config *cfg, sess_event_cb cb, void *arg)
 	struct sess_tracker *tr;
 	uint32_t ms;
 
+	/* Pool indexes share a 32-bit index slot with a 4-bit tag (sess_tab.h). */
 	if (cfg->max_sessions == 0 || cfg->max_pdns == 0 || cfg->max_bearers == 0 ||
-	    cfg->max_pending == 0 || cfg->max_sessions >= NIL / 4 || cfg->max_pdns >= NIL / 4 ||
-	    cfg->max_bearers >= NIL / 8 || cfg->max_pending >= NIL / 4 ||
-	    cfg->max_request_copy > 65535 + 4)
+	    cfg->max_pending == 0 || cfg->max_sessions > SESS_TAB_MAX_INDEX ||
+	    cfg->max_pdns > SESS_TAB_MAX_INDEX || cfg->max_bearers > SESS_TAB_MAX_INDEX ||
+	    cfg->max_pending > SESS_TAB_MAX_INDEX || cfg->max_request_copy > 65535 + 4)
 		return NULL;
 	if ((tr = calloc(1, sizeof(*tr))) == NULL)
 		return NULL;
@@ -1797,6 +1834,10 @@ sess_new(const struct sess_config *cfg, sess_event_cb cb, void *arg)
 	tr->sess_free = tr->pdn_free = tr->bearer_free = tr->pend_free = NIL;
 	tr->pend_head = tr->pend_tail = NIL;
 	ms = cfg->max_sessions;
+	/* Pools fill from index 0 and reuse freed entries first, so only the pages of the peak
+	 * population are ever touched: they are neither committed up front nor given huge pages
+	 * (a huge-page fault may compact memory for milliseconds while packets arrive: the live
+	 * capture test lost frames that way).  The index tables are committed (sess_tab.h). */
 	tr->sess = calloc(ms, sizeof(*tr->sess));
 	tr->pdn = calloc(cfg->max_pdns, sizeof(*tr->pdn));
 	tr->bearer = calloc(cfg->max_bearers, sizeof(*tr->bearer));
@@ -1825,7 +1866,8 @@ sess_free(struct sess_tracker *tr)
 		return;
 	if (tr->pend != NULL)
 		for (uint32_t i = 0; i < tr->pend_hw; i++)
-			free(tr->pend[i].copy);
+			if (tr->pend[i].copy != tr->pend[i].inl)
+				free(tr->pend[i].copy);
 	sess_tab_free(&tr->up);
 	sess_tab_free(&tr->ctl);
 	sess_tab_free(&tr->id);
@@ -1857,7 +1899,10 @@ sess_memory(const struct sess_tracker *tr, struct sess_mem *out)
 	out->ctl_slots = (size_t)tr->ctl.mask + 1;
 	out->id_slots = (size_t)tr->id.mask + 1;
 	out->pend_slots = (size_t)tr->pt.mask + 1;
-	out->reserved = sizeof(*tr) +
+	out->pend_size = sizeof(struct pend);
+	out->tables = (out->up_slots + out->ctl_slots + out->id_slots + out->pend_slots) *
+	    out->slot_size;
+	out->reserved = sizeof(*tr) + 2 * sizeof(struct gtpc_info) +
 	    (size_t)tr->cfg.max_sessions * sizeof(struct sess_session) +
 	    (size_t)tr->cfg.max_pdns * sizeof(struct sess_pdn) +
 	    (size_t)tr->cfg.max_bearers * sizeof(struct sess_bearer) +

@@ -68,10 +68,18 @@ struct sess_fteid {
 #define SESS_BF_DEFAULT	0x01	/* default bearer of its PDN connection */
 #define SESS_BF_ACTIVE	0x02	/* its activation event was emitted */
 
+/*
+ * Field order follows use: a G-PDU reads last_used, sess, the POI's cache and one of the two
+ * S1-U endpoints, which come first so that they share the object's first cache line or two.
+ */
 struct sess_bearer {
+	uint32_t last_used;	/* capture time (s) of the last G-PDU matched to it */
+	uint32_t sess;		/* tracker-private: its PDN's session (the G-PDU path skips the PDN) */
+	/* Owned by the POI: the match generation in which its subscriber was found to be no
+	 * target, so that a G-PDU need not read the session (the tracker zeroes it at creation). */
+	uint64_t nomatch_gen;
 	struct sess_fteid up[SESS_UP_NROLES];
 	uint32_t charging_id;
-	uint32_t last_used;	/* capture time (s) of the last G-PDU matched to it */
 	uint8_t ebi;
 	uint8_t lbi;		/* linked (default) EBI; == ebi for the default bearer */
 	uint8_t flags;		/* SESS_BF_* */
@@ -90,43 +98,41 @@ struct sess_bearer {
 #define SESS_LEG_S11	0x1
 #define SESS_LEG_S5	0x2
 
+/* Field order follows use: what locating a PDN and its bearers reads comes first. */
 struct sess_pdn {
 	uint64_t id;		/* unique for the tracker's life: correlation for IRI and CC */
-	struct sess_fteid s5_sgw;	/* S5/S8 TEID-C of the SGW */
-	struct sess_fteid s5_pgw;	/* S5/S8 TEID-C of the PGW */
-	struct gtp_paa paa;	/* UE address(es) */
-	char apn[101];
 	uint8_t default_ebi;
 	uint8_t legs;		/* SESS_LEG_* */
 	uint8_t pdn_type;
-	uint32_t ambr_ul, ambr_dl;
-	/* tracker-private below */
+	/* tracker-private: */
 	uint8_t del;
 	uint8_t used;
 	uint8_t idx;
 	uint32_t sess;
 	uint32_t next;
 	uint32_t bearers;
+	/* public again: */
+	uint32_t ambr_ul, ambr_dl;
+	struct sess_fteid s5_sgw;	/* S5/S8 TEID-C of the SGW */
+	struct sess_fteid s5_pgw;	/* S5/S8 TEID-C of the PGW */
+	struct gtp_paa paa;	/* UE address(es) */
+	char apn[101];
 };
 
+/*
+ * Field order follows use: the first line holds what every message and every G-PDU of the
+ * subscriber reads (identity of the slot, the POI's match cache, liveness, the lists), then
+ * the S11 tunnel that requests are matched on; identities and location last.
+ */
 struct sess_session {
 	uint64_t id;		/* unique for the tracker's life */
-	char imsi[16];		/* digits, "" when unknown */
-	char msisdn[16];
-	char mei[17];
-	uint8_t uli_len;
-	uint8_t uli[SESS_ULI_MAX];	/* last ULI value (29.274 8.21), for HI2 */
-	uint8_t rat;		/* last RAT type (6 = EUTRAN), 0 = unknown */
-	uint8_t serving_net[3];
-	struct sess_fteid s11_mme;	/* S11 TEID-C of the MME */
-	struct sess_fteid s11_sgw;	/* S11 TEID-C of the SGW */
-	uint32_t first_seen;	/* capture time (s) */
-	uint32_t last_seen;	/* capture time (s) of the last GTP-C message */
 	/* Owned by the POI: caches its target-match result (the tracker only zeroes them when
 	 * the session is created). */
 	uint64_t match_gen;
 	void *match;
-	/* tracker-private below */
+	uint32_t first_seen;	/* capture time (s) */
+	uint32_t last_seen;	/* capture time (s) of the last GTP-C message */
+	/* tracker-private: */
 	uint32_t pending;
 	uint32_t pdns;
 	uint32_t next_free;
@@ -135,6 +141,16 @@ struct sess_session {
 	uint8_t idx;
 	uint8_t del;
 	uint8_t held11;		/* held events were recorded by an S11 response */
+	/* public again: */
+	uint8_t rat;		/* last RAT type (6 = EUTRAN), 0 = unknown */
+	uint8_t serving_net[3];
+	uint8_t uli_len;
+	struct sess_fteid s11_mme;	/* S11 TEID-C of the MME */
+	struct sess_fteid s11_sgw;	/* S11 TEID-C of the SGW */
+	char imsi[16];		/* digits, "" when unknown */
+	char msisdn[16];
+	char mei[17];
+	uint8_t uli[SESS_ULI_MAX];	/* last ULI value (29.274 8.21), for HI2 */
 };
 
 /* Where a GTP-C message was seen: capture time and outer addresses (af 4 or 6). */
@@ -227,11 +243,13 @@ struct sess_stats {
 	uint64_t teid_collisions;	/* an index key taken over from another object */
 	uint64_t events;
 	uint32_t sessions, pdns, bearers, pending;	/* in use now */
+	uint32_t sessions_peak;				/* most sessions in use at once */
 };
 
 struct sess_tracker;
 
-/* Allocates every pool and table up front (calloc: pages are touched as they fill).
+/* Allocates every pool and table up front: pools with calloc (pages are touched as they fill),
+ * index tables committed at once (sess_tab.h explains why).
  * Returns NULL on allocation failure, on a zero max_sessions or if the RNG fails. */
 struct sess_tracker *sess_new(const struct sess_config *cfg, sess_event_cb cb, void *arg);
 void sess_free(struct sess_tracker *tr);
@@ -249,7 +267,7 @@ enum gtp_err sess_gtpc_udp(struct sess_tracker *tr, const uint8_t *p, size_t len
 struct sess_up_hit {
 	struct sess_session *sess;
 	const struct sess_pdn *pdn;
-	const struct sess_bearer *bearer;
+	struct sess_bearer *bearer;	/* writable only for the POI-owned nomatch_gen */
 	enum sess_up_role role;	/* which endpoint the TEID belongs to */
 	enum sess_dir dir;
 };
@@ -278,11 +296,13 @@ void sess_sweep(struct sess_tracker *tr, uint64_t now_ns, uint32_t budget);
 
 const struct sess_stats *sess_stats(const struct sess_tracker *tr);
 
-/* Memory: bytes reserved for all pools and tables at the configured caps, and the fixed size
- * of one session/PDN/bearer and of one index slot. */
+/* Memory: bytes reserved for all pools and tables at the configured caps (address space; pool
+ * pages are committed as the pools fill), bytes of the index tables (committed at sess_new),
+ * and the fixed size of one session/PDN/bearer/pending request and of one index slot. */
 struct sess_mem {
 	size_t reserved;
-	size_t session_size, pdn_size, bearer_size, slot_size;
+	size_t tables;
+	size_t session_size, pdn_size, bearer_size, pend_size, slot_size;
 	size_t up_slots, ctl_slots, id_slots, pend_slots;
 };
 void sess_memory(const struct sess_tracker *tr, struct sess_mem *out);

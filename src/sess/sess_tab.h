@@ -1,13 +1,18 @@
 /*
  * Fixed-size open-addressing hash table for the session tracker (internal).
  *
- * Slots hold a 64-bit keyed hash of the key, a 32-bit value (an index into one of the
- * tracker's pools) and a 32-bit tag; the key itself lives in the pooled object and the caller
- * verifies it.  Linear probing with backward-shift deletion (no tombstones), capacity a power of
- * two fixed at init and at least twice the key cap, so probe runs stay short and every lookup
- * ends at an empty slot.  Inserts beyond 3/4 load are refused (the caller counts overflow).
- * Hashes are keyed with a per-tracker random seed so crafted TEIDs cannot aim at one bucket.
- * Thread safety: none.
+ * A slot is 8 octets: the upper 32 bits of a 64-bit keyed hash of the key (the fingerprint,
+ * never 0; 0 marks an empty slot) and a reference: an index into one of the tracker's pools
+ * with a 4-bit tag (which endpoint or identity kind of that object the key is).  The key itself
+ * lives in the pooled object and the caller verifies it, so a fingerprint collision costs one
+ * extra compare, never a wrong answer.  Eight slots share a cache line, so a probe run rarely
+ * leaves the first line it touches.
+ *
+ * Linear probing from home = fingerprint & mask, backward-shift deletion (no tombstones).
+ * Capacity is a power of two fixed at init, at least 4/3 of the key cap: inserts beyond 3/4
+ * load are refused (the caller counts overflow), so every lookup ends at an empty slot after a
+ * short run.  Hashes are keyed with a per-tracker random seed so that crafted TEIDs cannot aim
+ * at one bucket.  Thread safety: none.
  */
 #ifndef OVERT_SESS_SESS_TAB_H
 #define OVERT_SESS_SESS_TAB_H
@@ -16,10 +21,13 @@
 #include <stdint.h>
 
 struct sess_tab_slot {
-	uint64_t h;		/* 0 = empty; stored hashes have bit 0 forced to 1 */
-	uint32_t val;
-	uint32_t tag;
+	uint32_t fp;		/* fingerprint, 0 = empty */
+	uint32_t ref;		/* pool index << SESS_TAB_TAG_BITS | tag */
 };
+
+#define SESS_TAB_TAG_BITS	4
+#define SESS_TAB_TAG_MASK	((1u << SESS_TAB_TAG_BITS) - 1)
+#define SESS_TAB_MAX_INDEX	((1u << (32 - SESS_TAB_TAG_BITS)) - 1)	/* pools stay below */
 
 struct sess_tab {
 	struct sess_tab_slot *slots;
@@ -28,43 +36,79 @@ struct sess_tab {
 	uint32_t limit;		/* 3/4 of capacity */
 };
 
-/* Capacity = smallest power of two >= 2 * keys (at least 16).  Returns 0, or -1 on ENOMEM. */
+/*
+ * Capacity = smallest power of two >= 4/3 * keys (at least 16).  Returns 0, or -1 on ENOMEM or
+ * a capacity over 2^31.  Tables of 2 MiB or more are mapped with transparent huge pages
+ * requested and committed at once: lookups land anywhere in them, so with 4 KiB pages nearly
+ * every probe would also miss the TLB, and random access makes them resident within seconds
+ * of traffic anyway; committing them here keeps page faults (and huge-page compaction, which
+ * can take milliseconds) off the packet path.  Smaller tables come from calloc, so that
+ * test-sized trackers stay under the sanitizers' bounds checks.  Huge pages and committing
+ * are advice: where the kernel refuses them, memory is faulted in as usual.
+ */
 int sess_tab_init(struct sess_tab *t, uint32_t keys);
 void sess_tab_free(struct sess_tab *t);
 /* Returns 0, or -1 when the table is at its load limit. */
-int sess_tab_add(struct sess_tab *t, uint64_t h, uint32_t val, uint32_t tag);
-/* Removes the slot holding exactly (h, val, tag); returns 1 if one was removed. */
-int sess_tab_del(struct sess_tab *t, uint64_t h, uint32_t val, uint32_t tag);
+int sess_tab_add(struct sess_tab *t, uint32_t fp, uint32_t ref);
+/* Removes the slot holding exactly (fp, ref); returns 1 if one was removed. */
+int sess_tab_del(struct sess_tab *t, uint32_t fp, uint32_t ref);
 
-static inline uint64_t
-sess_tab_fix(uint64_t h)
+static inline size_t
+sess_tab_bytes(const struct sess_tab *t)
 {
-	return h | 1;
+	return ((size_t)t->mask + 1) * sizeof(struct sess_tab_slot);
 }
 
-/* Probe iteration: for (i = sess_tab_first(t, h); i != UINT32_MAX; i = sess_tab_next(t, h, i))
- * visits every slot whose stored hash equals h. */
 static inline uint32_t
-sess_tab_scan(const struct sess_tab *t, uint64_t h, uint32_t i)
+sess_ref(uint32_t index, uint32_t tag)
+{
+	return index << SESS_TAB_TAG_BITS | tag;
+}
+
+static inline uint32_t
+sess_ref_index(uint32_t ref)
+{
+	return ref >> SESS_TAB_TAG_BITS;
+}
+
+static inline uint32_t
+sess_ref_tag(uint32_t ref)
+{
+	return ref & SESS_TAB_TAG_MASK;
+}
+
+/* The fingerprint of a 64-bit keyed hash: its upper half, 0 mapped to 1. */
+static inline uint32_t
+sess_tab_fp(uint64_t h)
+{
+	uint32_t fp = (uint32_t)(h >> 32);
+
+	return fp != 0 ? fp : 1;
+}
+
+/* Probe iteration: for (i = sess_tab_first(t, fp); i != UINT32_MAX; i = sess_tab_next(t, fp, i))
+ * visits, oldest insertion first, every slot holding fingerprint fp. */
+static inline uint32_t
+sess_tab_scan(const struct sess_tab *t, uint32_t fp, uint32_t i)
 {
 	for (;; i = (i + 1) & t->mask) {
-		if (t->slots[i].h == 0)
+		if (t->slots[i].fp == 0)
 			return UINT32_MAX;
-		if (t->slots[i].h == h)
+		if (t->slots[i].fp == fp)
 			return i;
 	}
 }
 
 static inline uint32_t
-sess_tab_first(const struct sess_tab *t, uint64_t h)
+sess_tab_first(const struct sess_tab *t, uint32_t fp)
 {
-	return sess_tab_scan(t, h, (uint32_t)(h >> 32) & t->mask);
+	return sess_tab_scan(t, fp, fp & t->mask);
 }
 
 static inline uint32_t
-sess_tab_next(const struct sess_tab *t, uint64_t h, uint32_t i)
+sess_tab_next(const struct sess_tab *t, uint32_t fp, uint32_t i)
 {
-	return sess_tab_scan(t, h, (i + 1) & t->mask);
+	return sess_tab_scan(t, fp, (i + 1) & t->mask);
 }
 
 /* Keyed 64-bit mixing (the MurmurHash3 finaliser applied per word).  Not cryptographic: the

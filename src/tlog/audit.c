@@ -166,9 +166,8 @@ tlog_trust_parse(const char *buf, size_t len, struct tlog_trust *t)
 		    (sp = memchr(cur_data(&line), ' ', cur_len(&line))) == NULL)
 			return TLOG_E_STATE_FORMAT;
 		p = &t->pts[t->n];
-		cur_get_sub(&line, &num, (size_t)(sp - cur_data(&line)));
-		cur_skip(&line, 1);
-		if (!tlog_parse_u64((const char *)cur_data(&num), cur_len(&num), TLOG_MAX_SIZE,
+		if (!cur_get_sub(&line, &num, (size_t)(sp - cur_data(&line))) ||
+		    !cur_skip(&line, 1) || !tlog_parse_u64((const char *)cur_data(&num), cur_len(&num), TLOG_MAX_SIZE,
 		    &p->size) || cur_len(&line) != TLOG_B64_LEN(TLOG_HASH_LEN) ||
 		    tlog_b64_decode((const char *)cur_data(&line), cur_len(&line), p->root,
 		    TLOG_HASH_LEN) != TLOG_HASH_LEN)
@@ -361,8 +360,8 @@ struct audit {
 
 	enum suspect sus;
 	uint64_t s_pos, s_seq;		/* S_PENDING: position and sequence number */
-	int s_hashbad;
 	uint8_t s_leaf[TLOG_HASH_LEN];
+	char s_path[TLOG_PATH_MAX];	/* level-0 tile holding s_pos */
 	uint64_t shift;			/* S_REMOVED: entries missing at s_pos */
 	uint64_t last_ms;
 
@@ -474,7 +473,7 @@ resolve(struct audit *a, uint64_t q1)
 		if (!a->edited) {
 			a->edited = 1;
 			a->edit_pos = p;
-			memcpy(a->edit_path, a->l0path, sizeof(a->edit_path));
+			memcpy(a->edit_path, a->s_path, sizeof(a->edit_path));
 		}
 		return TLOG_OK;
 	}
@@ -556,8 +555,8 @@ on_entry(struct audit *a, const uint8_t *p, size_t len)
 		a->sus = S_PENDING;
 		a->s_pos = pos;
 		a->s_seq = e.seq;
-		a->s_hashbad = !hash_ok;
 		memcpy(a->s_leaf, leaf, TLOG_HASH_LEN);
+		memcpy(a->s_path, a->l0path, sizeof(a->s_path));
 	} else if (pos > 0 && e.time_ms < a->last_ms)
 		return finding(a, TLOG_E_ENTRY_TIME, pos, "entry %llu: time %llu ms is before the "
 		    "previous entry's %llu ms", (unsigned long long)pos,
@@ -630,7 +629,7 @@ finish(struct audit *a, const uint8_t want_root[TLOG_HASH_LEN])
 		if (!a->edited) {
 			a->edited = 1;
 			a->edit_pos = a->s_pos;
-			memcpy(a->edit_path, a->l0path, sizeof(a->edit_path));
+			memcpy(a->edit_path, a->s_path, sizeof(a->edit_path));
 		}
 	}
 	if (a->sus == S_REMOVED)

@@ -149,16 +149,16 @@ split_pairs(const char *line, size_t len, struct pair *pairs, size_t *np)
 		size_t n = sp ? (size_t)(sp - cur_data(&c)) : cur_len(&c);
 		const uint8_t *eq;
 
-		cur_get_sub(&c, &tok, n);
+		if (!cur_get_sub(&c, &tok, n))
+			return 0;
 		if (sp != NULL && (!cur_skip(&c, 1) || cur_len(&c) == 0))
 			return 0;	/* trailing space */
 		if (n == 0 || *np == MAX_PAIRS)
 			return 0;	/* double space, or too many pairs */
 		if ((eq = memchr(cur_data(&tok), '=', cur_len(&tok))) == NULL)
 			return 0;
-		cur_get_sub(&tok, &key, (size_t)(eq - cur_data(&tok)));
-		cur_skip(&tok, 1);
-		if (cur_len(&key) == 0 || cur_len(&key) > KEY_MAX)
+		if (!cur_get_sub(&tok, &key, (size_t)(eq - cur_data(&tok))) || !cur_skip(&tok, 1) ||
+		    cur_len(&key) == 0 || cur_len(&key) > KEY_MAX)
 			return 0;
 		struct pair *p = &pairs[(*np)++];
 		memcpy(p->key, cur_data(&key), cur_len(&key));

@@ -125,38 +125,28 @@ get_file(struct tlog_src *s, const char *path, size_t max, struct ovt_builder *o
 		close(fd);
 		return TLOG_E_TOO_BIG;
 	}
-	/* Read until EOF, never past max + 1 (the file may grow while we read).  Reads go
-	 * straight into reserved builder space; the unused part of a reservation is given back
-	 * by lowering len. */
-	for (;;) {
-		uint8_t *p;
-		size_t room = max + 1 - bld_len(out);
-		size_t want = room < 65536 ? room : 65536;
-		if (want == 0) {
-			close(fd);
-			return TLOG_E_TOO_BIG;
-		}
-		if ((p = bld_reserve(out, want)) == NULL) {
-			close(fd);
-			return TLOG_E_NOMEM;
-		}
-		ssize_t n = read(fd, p, want);
-		if (n < 0 && errno == EINTR) {
-			out->len -= want;
+	/* Published files never change size: read st_size bytes into reserved builder space
+	 * (the unused tail of the reservation is given back by lowering len).  A file that
+	 * shrank meanwhile gives fewer bytes, which the caller's length checks catch. */
+	size_t want = (size_t)st.st_size, got = 0;
+	uint8_t *p = want > 0 ? bld_reserve(out, want) : NULL;
+	if (want > 0 && p == NULL) {
+		close(fd);
+		return TLOG_E_NOMEM;
+	}
+	while (got < want) {
+		ssize_t n = read(fd, p + got, want - got);
+		if (n < 0 && errno == EINTR)
 			continue;
-		}
-		out->len -= want - (n > 0 ? (size_t)n : 0);
 		if (n < 0) {
 			close(fd);
 			return TLOG_E_IO;
 		}
 		if (n == 0)
 			break;
-		if (bld_len(out) > max) {
-			close(fd);
-			return TLOG_E_TOO_BIG;
-		}
+		got += (size_t)n;
 	}
+	out->len -= want - got;
 	close(fd);
 	return TLOG_OK;
 }

@@ -38,12 +38,13 @@ tlog_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 
-	if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
+	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
 		return 0;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (uint64_t)(s[i] - '0');	/* 19 digits cannot overflow */
+		unsigned d = (unsigned)(s[i] - '0');
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - d) / 10)
+			return 0;	/* not a digit, or past 2^64 - 1 */
+		v = v * 10 + d;
 	}
 	if (v > max)
 		return 0;
@@ -341,7 +342,8 @@ tlog_signer_parse(const char *s, size_t len, struct tlog_signer *out)
 	    memcmp(s, SKEY_PREFIX, sizeof(SKEY_PREFIX) - 1) != 0)
 		return TLOG_E_KEY;
 	cur_init(&c, s, len);
-	cur_skip(&c, sizeof(SKEY_PREFIX) - 1);
+	if (!cur_skip(&c, sizeof(SKEY_PREFIX) - 1))
+		return TLOG_E_KEY;
 	if ((e = parse_key_fields(&c, name, &id, &type, seed)) == TLOG_OK)
 		e = tlog_signer_from_seed(name, type, seed, out);
 	OPENSSL_cleanse(seed, sizeof(seed));
@@ -554,11 +556,10 @@ parse_sig_line(struct ovt_cursor *line, struct tlog_note_sig *s)
 	if (cur_len(line) < SIG_PREFIX_LEN ||
 	    memcmp(cur_data(line), sig_prefix, SIG_PREFIX_LEN) != 0)
 		return TLOG_E_NOTE_SIGLINE;
-	cur_skip(line, SIG_PREFIX_LEN);
-	if ((sp = memchr(cur_data(line), ' ', cur_len(line))) == NULL)
+	if (!cur_skip(line, SIG_PREFIX_LEN) ||
+	    (sp = memchr(cur_data(line), ' ', cur_len(line))) == NULL ||
+	    !cur_get_sub(line, &name, (size_t)(sp - cur_data(line))) || !cur_skip(line, 1))
 		return TLOG_E_NOTE_SIGLINE;
-	cur_get_sub(line, &name, (size_t)(sp - cur_data(line)));
-	cur_skip(line, 1);
 	/* Names: non-empty, no space, no '+' (signed-note); other UTF-8 is allowed here since
 	 * lines of keys we do not know are only skipped. */
 	if (cur_len(&name) == 0 || cur_len(&name) > TLOG_NAME_MAX ||

@@ -171,7 +171,7 @@ void tlog_proof_format(const uint8_t *extra, size_t extra_len, uint64_t index,
 
 /* Reads one '\n'-terminated line (without the '\n') into out; 0 if there is none. */
 int tlog_cur_get_line(struct ovt_cursor *c, struct ovt_cursor *out);
-/* Strict decimal u64: no sign, no leading zeros, at most 19 digits, value <= max. */
+/* Strict decimal u64: no sign, no leading zeros, no overflow, value <= max. */
 int tlog_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 
 #endif

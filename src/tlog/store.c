@@ -231,6 +231,25 @@ check_key(const struct tlog_signer *key)
 	return TLOG_OK;
 }
 
+static int
+dir_empty(int dirfd)
+{
+	struct dirent *de;
+	int fd = dup(dirfd), empty = 1;
+	DIR *d;
+
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
 enum tlog_err
 tlog_create(const char *dir, const struct tlog_signer *key)
 {
@@ -250,7 +269,9 @@ tlog_create(const char *dir, const struct tlog_signer *key)
 		close(dirfd);
 		return errno == EWOULDBLOCK ? TLOG_E_LOCKED : TLOG_E_IO;
 	}
-	if (fstatat(dirfd, CKPT, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (fstatat(dirfd, CKPT, &st, AT_SYMLINK_NOFOLLOW) == 0 || !dir_empty(dirfd)) {
+		/* A directory with tiles but no checkpoint may be a log whose checkpoint was
+		 * lost: starting a new tree there would silently fork it. */
 		close(dirfd);
 		return TLOG_E_EXISTS;
 	}
@@ -689,7 +710,12 @@ merge_cosigs(const struct ovt_builder *cur, const char *lines, size_t len,
 	}
 	for (size_t j = 0; j < add->nsigs; j++)
 		add_sig_line(out, &add->sigs[j]);
-	e = bld_ok(out) && bld_len(out) <= TLOG_NOTE_MAX ? TLOG_OK : TLOG_E_NOTE_SIZE;
+	if (!bld_ok(out) || bld_len(out) > TLOG_NOTE_MAX) {
+		e = TLOG_E_NOTE_SIZE;
+		goto out;
+	}
+	/* Never publish a note our own readers would refuse (e.g. too many signatures). */
+	e = tlog_note_parse((const char *)bld_data(out), bld_len(out), old);
 out:
 	free(old);
 	free(add);

@@ -43,7 +43,7 @@
 struct tlog;
 
 /* Creates DIR (mode 0755, or an existing empty directory) holding an empty log: a signed
- * checkpoint of size 0.  TLOG_E_EXISTS if DIR already has a checkpoint.  key must be a
+ * checkpoint of size 0.  TLOG_E_EXISTS if DIR is not empty.  key must be a
  * TLOG_KEY_ED25519 signer; its name becomes the origin. */
 enum tlog_err tlog_create(const char *dir, const struct tlog_signer *key);
 

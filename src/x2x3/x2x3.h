@@ -120,6 +120,9 @@ enum x2x3_err {
 	X2X3_E_TIMEOUT,		/* connect, handshake or keepalive-ack timeout */
 	X2X3_E_UNEXPECTED,	/* a PDU the peer must not send on this direction */
 	X2X3_E_BACKLOG,		/* peer does not read our keepalive acks */
+	/* Used by x2x3_receiver_ack (deferred acknowledgements): */
+	X2X3_E_NO_CONN,		/* no open connection with that id (it closed: the POI resends) */
+	X2X3_E_NOT_PENDING,	/* no keepalive with that sequence number awaits an ack */
 	X2X3_E_COUNT
 };
 

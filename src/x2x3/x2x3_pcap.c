@@ -145,6 +145,14 @@ x2x3_pcap_skipped(const struct x2x3_pcap *w)
 }
 
 int
+x2x3_pcap_flush(struct x2x3_pcap *w)
+{
+	if (w == NULL)
+		return 0;
+	return (pcap_dump_flush(w->d) != 0 || w->failed) ? -1 : 0;
+}
+
+int
 x2x3_pcap_close(struct x2x3_pcap *w)
 {
 	int rc;

@@ -29,6 +29,9 @@ struct x2x3_pcap *x2x3_pcap_open(const char *path, uint16_t dst_port);
 int x2x3_pcap_write(struct x2x3_pcap *, const struct x2x3_peer *peer, struct ovt_cursor pdu);
 /* PDUs skipped as too big. */
 uint64_t x2x3_pcap_skipped(const struct x2x3_pcap *);
+/* Hands buffered records to the kernel (write(2)): they survive the process dying.  Returns 0,
+ * or -1 if a write failed at any point.  NULL is a no-op. */
+int x2x3_pcap_flush(struct x2x3_pcap *);
 /* Flushes and closes; returns 0, or -1 if a write failed at any point. */
 int x2x3_pcap_close(struct x2x3_pcap *);
 

@@ -41,6 +41,8 @@ static const struct {
 	[X2X3_E_TIMEOUT] = {"timeout", "timed out"},
 	[X2X3_E_UNEXPECTED] = {"unexpected", "unexpected PDU type from peer"},
 	[X2X3_E_BACKLOG] = {"backlog", "peer does not read keepalive acknowledgements"},
+	[X2X3_E_NO_CONN] = {"no_conn", "no such connection"},
+	[X2X3_E_NOT_PENDING] = {"not_pending", "no keepalive with that sequence number awaits an ack"},
 };
 
 const char *

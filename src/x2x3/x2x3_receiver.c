@@ -34,6 +34,8 @@ struct rconn {
 	struct x2x3_peer peer;
 	uint8_t out[X2X3_RX_MAX_ACKS * X2X3_KEEPALIVE_LEN];
 	size_t out_len;
+	uint32_t pend[X2X3_RX_MAX_ACKS];	/* defer_acks: keepalives awaiting the application */
+	size_t pend_n;
 };
 
 struct x2x3_receiver {
@@ -66,6 +68,7 @@ conn_free(struct rconn *c)
 	tls_conn_free(c->conn);
 	x2x3_framer_cleanup(&c->fr);
 	r->st.active--;
+	r->st.acks_pending -= c->pend_n;
 	free(c);
 }
 
@@ -128,6 +131,22 @@ conn_handshake(struct rconn *c)
 			       tls_conn_version(c->conn));
 }
 
+/* Appends the ack of keepalive seq to the connection's output (room checked by the caller). */
+static int
+put_ack(struct rconn *c, uint32_t seq)
+{
+	struct x2x3_pdu ack;
+	struct ovt_builder b;
+
+	x2x3_pdu_keepalive(&ack, 1, seq, c->r->cfg.version);
+	bld_init_fixed(&b, c->out + c->out_len, sizeof(c->out) - c->out_len);
+	if (x2x3_pdu_encode(&ack, &b) != X2X3_OK)
+		return -1;
+	c->out_len += bld_len(&b);
+	c->r->st.acks_sent++;
+	return 0;
+}
+
 /* Handles one framed PDU; returns -1 if the connection was dropped. */
 static int
 conn_pdu(struct rconn *c, struct ovt_cursor raw)
@@ -146,20 +165,19 @@ conn_pdu(struct rconn *c, struct ovt_cursor raw)
 		return -1;
 	}
 	if (pdu.type == X2X3_TYPE_KEEPALIVE) {
-		struct x2x3_pdu ack;
-		struct ovt_builder b;
-		if (sizeof(c->out) - c->out_len < X2X3_KEEPALIVE_LEN) {
+		/* Every keepalive takes an ack slot until its ack is written: pending ones and
+		 * unwritten acks together stay within the out buffer, so acking never fails. */
+		if (c->pend_n + c->out_len / X2X3_KEEPALIVE_LEN >= X2X3_RX_MAX_ACKS) {
 			conn_drop(c, X2X3_E_BACKLOG, "peer does not read keepalive acks");
 			return -1;
 		}
-		x2x3_pdu_keepalive(&ack, 1, pdu.seq, r->cfg.version);
-		bld_init_fixed(&b, c->out + c->out_len, sizeof(c->out) - c->out_len);
-		if (x2x3_pdu_encode(&ack, &b) != X2X3_OK) {
+		if (r->cfg.defer_acks) {
+			c->pend[c->pend_n++] = pdu.seq;
+			r->st.acks_pending++;
+		} else if (put_ack(c, pdu.seq) != 0) {
 			conn_drop(c, X2X3_E_ENCODE, "ack");
 			return -1;
 		}
-		c->out_len += bld_len(&b);
-		r->st.acks_sent++;
 	}
 	r->st.pdus[pdu.type]++;
 	r->st.bytes += cur_len(&raw);
@@ -445,6 +463,40 @@ x2x3_receiver_free(struct x2x3_receiver *r)
 	ev_fd_del(r->loop, r->lfd);
 	close(r->lfd);
 	free(r);
+}
+
+enum x2x3_err
+x2x3_receiver_ack(struct x2x3_receiver *r, uint64_t conn_id, uint32_t seq)
+{
+	struct rconn *c;
+	size_t i;
+
+	for (c = r->conns; c != NULL; c = c->next)
+		if (c->peer.id == conn_id)
+			break;
+	if (c == NULL) {
+		r->st.acks_refused++;
+		return X2X3_E_NO_CONN;
+	}
+	for (i = 0; i < c->pend_n; i++)
+		if (c->pend[i] == seq)
+			break;
+	if (i == c->pend_n) {
+		r->st.acks_refused++;
+		return X2X3_E_NOT_PENDING;
+	}
+	/* Room: conn_pdu admitted each pending keepalive only with an ack slot free for it, so
+	 * put_ack (a fixed-size PDU) cannot fail here; if it ever did, the rest stay pending. */
+	size_t done = 0;
+	while (done <= i && put_ack(c, c->pend[done]) == 0)
+		done++;
+	memmove(c->pend, c->pend + done, (c->pend_n - done) * sizeof(c->pend[0]));
+	c->pend_n -= done;
+	r->st.acks_pending -= done;
+	/* Only the interest changes here (an existing registration: ev_fd_set cannot fail);
+	 * the loop writes, so nothing is freed under a caller inside on_pdu. */
+	(void)ev_fd_set(r->loop, c->fd, EV_READ | EV_WRITE, conn_cb, c);
+	return done > i ? X2X3_OK : X2X3_E_ENCODE;
 }
 
 uint16_t

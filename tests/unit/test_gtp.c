@@ -399,6 +399,73 @@ test_ie_value_errors(void **state)
 	assert_int_equal(in.n_dup, 1);
 }
 
+/* Repeated identity, APN, PAA and ULI IEs: the first is kept (each is decoded straight into
+ * the result), a repetition is still validated and counted; digit limits per identity. */
+static void
+test_repeated_ies(void **state)
+{
+	struct buf x;
+	struct gtpc_msg m;
+	struct gtpc_info in;
+	size_t o;
+	const uint8_t bad_tbcd[2] = {0x21, 0xa3};
+
+	buf_init(&x);
+	o = tb_msg(&x.b, GTPC_CREATE_SESSION_REQ, 0, 1, 0);
+	tb_tbcd(&x.b, GTPC_IE_IMSI, "001010000000001");
+	tb_tbcd(&x.b, GTPC_IE_IMSI, "001010000000002");
+	tb_tbcd(&x.b, GTPC_IE_MSISDN, "447700900001");
+	tb_tbcd(&x.b, GTPC_IE_MSISDN, "4477009000");
+	tb_tbcd(&x.b, GTPC_IE_MEI, "3569380356438091");	/* IMEISV: 16 digits */
+	tb_tbcd(&x.b, GTPC_IE_MEI, "356938035643809");
+	tb_apn(&x.b, "first.apn");
+	tb_apn(&x.b, "second");
+	tb_paa4(&x.b, "100.64.0.1");
+	tb_paa4(&x.b, "100.64.0.2");
+	tb_uli(&x.b, 7, 0x101);
+	tb_uli(&x.b, 8, 0x102);
+	tb_end(&x.b, o);
+	assert_int_equal(parse1(&x, &m), GTP_OK);
+	assert_int_equal(gtpc_decode(&m, &in), GTP_OK);
+	assert_string_equal(in.imsi, "001010000000001");
+	assert_string_equal(in.msisdn, "447700900001");
+	assert_string_equal(in.mei, "3569380356438091");
+	assert_string_equal(in.apn, "first.apn");
+	assert_memory_equal(in.paa.v4, "\x64\x40\x00\x01", 4);
+	assert_int_equal(in.uli.tac, 7);
+	assert_int_equal(in.n_dup, 6);
+
+	/* A bad repetition refuses the message although the first was good. */
+	buf_init(&x);
+	o = tb_msg(&x.b, GTPC_CREATE_SESSION_REQ, 0, 1, 0);
+	tb_tbcd(&x.b, GTPC_IE_IMSI, "001010000000001");
+	tb_raw_ie(&x.b, GTPC_IE_IMSI, 0, bad_tbcd, 2);
+	tb_end(&x.b, o);
+	assert_int_equal(parse1(&x, &m), GTP_OK);
+	assert_int_equal(gtpc_decode(&m, &in), GTP_E_TBCD);
+	buf_init(&x);
+	o = tb_msg(&x.b, GTPC_CREATE_SESSION_REQ, 0, 1, 0);
+	tb_apn(&x.b, "first.apn");
+	tb_raw_ie(&x.b, GTPC_IE_APN, 0, "\x09" "abc", 4);	/* label longer than the IE */
+	tb_end(&x.b, o);
+	assert_int_equal(parse1(&x, &m), GTP_OK);
+	assert_int_equal(gtpc_decode(&m, &in), GTP_E_APN);
+
+	/* IMSI and MSISDN have at most 15 digits, the MEI 16. */
+	buf_init(&x);
+	o = tb_msg(&x.b, GTPC_CREATE_SESSION_REQ, 0, 1, 0);
+	tb_tbcd(&x.b, GTPC_IE_MSISDN, "4477009000012345");
+	tb_end(&x.b, o);
+	assert_int_equal(parse1(&x, &m), GTP_OK);
+	assert_int_equal(gtpc_decode(&m, &in), GTP_E_TBCD);
+	buf_init(&x);
+	o = tb_msg(&x.b, GTPC_CREATE_SESSION_REQ, 0, 1, 0);
+	tb_tbcd(&x.b, GTPC_IE_IMSI, "0010100000000012");
+	tb_end(&x.b, o);
+	assert_int_equal(parse1(&x, &m), GTP_OK);
+	assert_int_equal(gtpc_decode(&m, &in), GTP_E_TBCD);
+}
+
 static void
 test_piggyback(void **state)
 {
@@ -571,6 +638,7 @@ main(void)
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_ie_framing_errors),
 		cmocka_unit_test(test_ie_value_errors),
+		cmocka_unit_test(test_repeated_ies),
 		cmocka_unit_test(test_piggyback),
 		cmocka_unit_test(test_not_gtp),
 		cmocka_unit_test(test_msg_tables),

@@ -215,6 +215,45 @@ test_activation_mid_session_gives_soi(void **state)
 	assert_true(st->gpdu_matched > 0);
 }
 
+/* A task activated mid-capture sees every later user packet of its target exactly as a task
+ * active from the start does: what the POI cached about subscribers being no target (per
+ * session and per bearer, poi_core.c on_gpdu) before the activation hides nothing. */
+static void
+test_late_task_sees_what_early_task_sees(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t xid[16] = {3, 2, 3, 4, 5, 6, 0x40, 8, 0x80, 10, 11, 12, 13, 14, 15, 16};
+	char err[256];
+	struct poi_core *late = poi_core_new(&f->cfg, f->loop, NULL, NULL, err, sizeof(err));
+	const struct poi_stats *se = poi_core_stats(f->core), *sl;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	uint64_t early_x3 = 0;
+	int n = 0;
+
+	assert_non_null(late);
+	sl = poi_core_stats(late);
+	activate(f, f->imsi, X1_X2_AND_X3, xid);	/* on f->core, before any packet */
+	while (pcap_next_ex(f->p, &h, &d) == 1) {
+		if (++n == 1500) {
+			struct poi_core *keep = f->core;
+			early_x3 = se->x3_packets;
+			assert_true(early_x3 > 0);	/* the target was already talking */
+			assert_int_equal(sl->x3_packets, 0);
+			f->core = late;
+			activate(f, f->imsi, X1_X2_AND_X3, xid);
+			f->core = keep;
+		}
+		poi_core_frame(f->core, pcap_datalink(f->p), h, d);
+		poi_core_frame(late, pcap_datalink(f->p), h, d);
+	}
+	assert_true(n > 1500);
+	assert_true(se->x3_packets > early_x3);
+	assert_int_equal(sl->x3_packets, se->x3_packets - early_x3);
+	assert_int_equal(sl->gpdu_matched, se->gpdu_matched);
+	poi_core_free(late);
+}
+
 int
 main(void)
 {
@@ -222,6 +261,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nothing_without_task_then_interception, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_activation_mid_session_gives_soi, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_late_task_sees_what_early_task_sees, setup,
 		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

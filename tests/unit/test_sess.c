@@ -725,8 +725,8 @@ test_msisdn_takeover(void **state)
 }
 
 /* Fills N subscribers (one PDN, one bearer with all four endpoints each) and reports the
- * bytes per session from the structure sizes and the index slots actually used; the figure is
- * checked against the tracker's own accounting. */
+ * bytes per session from the structure sizes and the index slots at the tables' sizing; the
+ * figure is checked against the tracker's own accounting. */
 static void
 test_memory_per_session(void **state)
 {
@@ -749,6 +749,7 @@ test_memory_per_session(void **state)
 		assert_int_equal(feed(e, &x, SGW, MME), SESS_RC_OK);
 	}
 	assert_int_equal(sess_stats(e->tr)->sessions, N);
+	assert_int_equal(sess_stats(e->tr)->sessions_peak, N);
 	assert_int_equal(sess_stats(e->tr)->bearers, N);
 	assert_int_equal(sess_stats(e->tr)->overflow_index, 0);
 	for (uint32_t i = 0; i < N; i += 97) {
@@ -758,15 +759,141 @@ test_memory_per_session(void **state)
 		assert_string_equal(h.sess->imsi, imsi);
 	}
 	sess_memory(e->tr, &mem);
-	/* Objects in use + index slots at the tables' sizing (2 slots per key): 4 user-plane
+	assert_int_equal(mem.slot_size, 8);
+	assert_int_equal(mem.tables, (mem.up_slots + mem.ctl_slots + mem.id_slots +
+	    mem.pend_slots) * mem.slot_size);
+	/* Objects in use + index slots at the tables' sizing (4/3 slot per key): 3 user-plane
 	 * keys (S1-U eNB/SGW, S5-U PGW), 3 control keys, 3 identity keys. */
-	per = mem.session_size + mem.pdn_size + mem.bearer_size + (3 + 3 + 3) * 2 * mem.slot_size;
+	per = mem.session_size + mem.pdn_size + mem.bearer_size + (3 + 3 + 3) * 4 / 3 * mem.slot_size;
 	print_message("bytes per session (1 PDN, 1 bearer): %zu = session %zu + pdn %zu + "
-	    "bearer %zu + 9 keys x 2 slots x %zu; reserved at caps: %zu per session\n", per,
+	    "bearer %zu + 9 keys x 4/3 slots x %zu; reserved at caps: %zu per session\n", per,
 	    mem.session_size, mem.pdn_size, mem.bearer_size, mem.slot_size, mem.reserved / N);
-	assert_true(per < 1024);
-	assert_true(mem.reserved / N < 4096);
+	assert_true(per < 768);
+	assert_true(mem.reserved / N < 2048);
 	assert_true(mem.reserved > (size_t)N * per);
+	env_free(e);
+}
+
+/* A request longer than what a pending entry holds inline is kept on the heap, and one longer
+ * than max_request_copy is refused; both behave like any other otherwise. */
+static void
+test_large_request(void **state)
+{
+	struct env *e = env_new(16);
+	struct sess_up_hit h;
+	struct buf x;
+	uint8_t pco[1000];
+	size_t m, g;
+
+	memset(pco, 0x80, sizeof(pco));
+	/* A Create Session Request with a 1000-octet PCO: kept on the heap until answered. */
+	b_init(&x);
+	m = tb_msg(&x.b, GTPC_CREATE_SESSION_REQ, 0, 7, 0);
+	tb_tbcd(&x.b, GTPC_IE_IMSI, IMSI);
+	tb_fteid4(&x.b, 0, GTP_IF_S11_MME, 0xaaaa, MME);
+	tb_apn(&x.b, "internet");
+	tb_raw_ie(&x.b, GTPC_IE_PCO, 0, pco, sizeof(pco));
+	g = tb_ie(&x.b, GTPC_IE_BEARER_CONTEXT, 0);
+	tb_u8(&x.b, GTPC_IE_EBI, 0, 5);
+	tb_qos(&x.b, 9);
+	tb_ie_end(&x.b, g);
+	tb_end(&x.b, m);
+	assert_true(bld_len(&x.b) > 1000);
+	assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_OK);
+	assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_RETRANSMIT);
+	m_csresp_s11(&x, 0xaaaa, 7, 16, 0xbbbb, 5, 0x1111, "100.64.0.9");
+	assert_int_equal(feed(e, &x, SGW, MME), SESS_RC_OK);
+	assert_int_equal(e->nev, 1);
+	assert_int_equal(e->ev[0].type, SESS_EV_ACTIVATION);
+	assert_int_equal(e->ev[0].teid[SESS_UP_S1U_SGW], 0x1111);
+	assert_int_equal(lookup(e, SGWU, 0x1111, &h), 1);
+	assert_int_equal(sess_stats(e->tr)->pending, 0);
+	/* An unanswered large request is freed with the tracker (the sanitizers check it). */
+	m_mbr(&x, 0xbbbb, 8, 5, 0xe1, ENB, 0);
+	assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_OK);
+	b_init(&x);
+	m = tb_msg(&x.b, GTPC_MODIFY_BEARER_REQ, 0xbbbb, 9, 0);
+	tb_raw_ie(&x.b, GTPC_IE_PCO, 0, pco, sizeof(pco));
+	tb_end(&x.b, m);
+	assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_OK);
+	assert_int_equal(sess_stats(e->tr)->pending, 2);
+	env_free(e);
+
+	/* Longer than max_request_copy: refused and counted. */
+	struct sess_config cfg;
+	sess_config_init(&cfg);
+	cfg.max_sessions = 4;
+	cfg.max_pdns = 8;
+	cfg.max_bearers = 12;
+	cfg.max_pending = 4;
+	cfg.max_request_copy = 512;
+	cfg.hash_seed = 3;
+	e = calloc(1, sizeof(*e));
+	assert_non_null(e);
+	e->tr = sess_new(&cfg, on_event, e);
+	assert_non_null(e->tr);
+	e->now = 1700000000ULL * SEC;
+	attach_s11(e, 1, 0xaaaa, 0xbbbb, 0x1111, 0xe1);
+	b_init(&x);
+	m = tb_msg(&x.b, GTPC_MODIFY_BEARER_REQ, 0xbbbb, 9, 0);
+	tb_raw_ie(&x.b, GTPC_IE_PCO, 0, pco, 600);
+	tb_end(&x.b, m);
+	assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_TOO_BIG);
+	assert_int_equal(sess_stats(e->tr)->rc[SESS_RC_TOO_BIG], 1);
+	assert_int_equal(sess_stats(e->tr)->pending, 0);
+	env_free(e);
+}
+
+/* Caps that do not fit an index slot's pool index are refused at creation. */
+static void
+test_caps_refused(void **state)
+{
+	struct sess_config cfg;
+
+	sess_config_init(&cfg);
+	cfg.max_sessions = 1u << 28;
+	assert_null(sess_new(&cfg, NULL, NULL));
+	sess_config_init(&cfg);
+	cfg.max_bearers = 1u << 28;
+	assert_null(sess_new(&cfg, NULL, NULL));
+	sess_config_init(&cfg);
+	cfg.max_pending = 0;
+	assert_null(sess_new(&cfg, NULL, NULL));
+}
+
+/* Tables of 2 MiB and more come from mmap with huge pages requested and are committed at
+ * creation: a tracker of that size behaves like a small one. */
+static void
+test_large_tables(void **state)
+{
+	struct env *e = env_new(100000);
+	struct sess_mem mem;
+	struct sess_up_hit h;
+
+	sess_memory(e->tr, &mem);
+	assert_true(mem.up_slots * mem.slot_size >= ((size_t)2 << 20));
+	/* 4 user-plane keys per bearer at most, 4/3 slot per key. */
+	assert_true(mem.up_slots * 3 >= (size_t)4 * (4 * 3 * 100000));
+	for (uint32_t i = 0; i < 50; i++) {
+		char imsi[16];
+		struct buf x;
+		snprintf(imsi, sizeof(imsi), "0010100%08u", i);
+		m_csr(&x, imsi, 100 + i, GTP_IF_S11_MME, 0x10000 + i, MME, 5, 0);
+		assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_OK);
+		m_csresp_s11(&x, 0x10000 + i, 100 + i, 16, 0x20000 + i, 5, 0x30000 + i,
+		    "100.64.0.1");
+		assert_int_equal(feed(e, &x, SGW, MME), SESS_RC_OK);
+		assert_int_equal(lookup(e, SGWU, 0x30000 + i, &h), 1);
+		assert_string_equal(h.sess->imsi, imsi);
+		m_simple_req(&x, GTPC_DELETE_SESSION_REQ, 0x20000 + i, 300 + i, 0, 5);
+		assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_OK);
+		m_resp(&x, GTPC_DELETE_SESSION_RESP, 0x10000 + i, 300 + i, 16);
+		assert_int_equal(feed(e, &x, SGW, MME), SESS_RC_OK);
+		assert_int_equal(lookup(e, SGWU, 0x30000 + i, &h), 0);
+	}
+	assert_int_equal(sess_stats(e->tr)->sessions, 0);
+	assert_int_equal(sess_stats(e->tr)->sessions_peak, 1);
+	assert_int_equal(sess_stats(e->tr)->sessions_freed, 50);
 	env_free(e);
 }
 
@@ -786,6 +913,9 @@ main(void)
 		cmocka_unit_test(test_reply_from_other_address),
 		cmocka_unit_test(test_msisdn_takeover),
 		cmocka_unit_test(test_memory_per_session),
+		cmocka_unit_test(test_large_request),
+		cmocka_unit_test(test_caps_refused),
+		cmocka_unit_test(test_large_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

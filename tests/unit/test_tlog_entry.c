@@ -265,6 +265,24 @@ test_text_errors(void **state)
 }
 
 static void
+test_text_u64_range(void **state)
+{
+	/* Found by fuzz_tlog_entry: 20-digit counters must survive the text form. */
+	static const char max[] = "type=delivery.counters xid=00000000-0000-4000-8000-000000000001 "
+	    "start_ms=0 end_ms=18446744073709551615 records=0 bytes=18446744073709551615";
+	static const char over[] = "type=delivery.counters xid=00000000-0000-4000-8000-00000000000"
+	    "1 start_ms=0 end_ms=18446744073709551616 records=0 bytes=1";
+	struct tlog_entry e;
+	char out[TLOG_ENTRY_TEXT_MAX];
+
+	assert_int_equal(tlog_entry_parse_text(max, strlen(max), &e), TLOG_OK);
+	assert_true(e.u.counters.bytes == UINT64_MAX);
+	assert_true(tlog_entry_format_text(&e, 0, out, sizeof(out)) > 0);
+	assert_string_equal(out, max);
+	assert_int_equal(tlog_entry_parse_text(over, strlen(over), &e), TLOG_E_ENTRY_TEXT);
+}
+
+static void
 test_text_sorts_targets(void **state)
 {
 	/* Targets given out of order come out sorted (type, then commitment bytes). */
@@ -325,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_non_canonical_refused),
 		cmocka_unit_test(test_encoder_refuses_invalid),
 		cmocka_unit_test(test_text_errors),
+		cmocka_unit_test(test_text_u64_range),
 		cmocka_unit_test(test_text_sorts_targets),
 		cmocka_unit_test(test_commitment),
 	};

@@ -368,8 +368,8 @@ run_probe(const char *path, struct probe_stats *st)
 	long l1 = -1, l2 = -1, ll = -1;
 	size_t n = 0;
 	int bad_len = 0, want_err, got_err;
-	const char *p, *next;
-	uint64_t a, b;
+	const char *p, *next = NULL;
+	uint64_t a = 0, b = 0;
 
 	assert_non_null(f);
 	len = fread(buf, 1, sizeof(buf) - 1, f);

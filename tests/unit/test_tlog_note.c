@@ -427,8 +427,8 @@ test_trust_state(void **state)
 	const char *bad[] = {
 		"overt-tlog-state v2\no\n",
 		"overt-tlog-state v1\no\n5 QQ==\n",
-		"overt-tlog-state v1\no\n9 XtXULD3Slzcd1bsasMuKc5sIWGLQDrWs3t7x4x95ZZc=\n"
-		    "5 XtXULD3Slzcd1bsasMuKc5sIWGLQDrWs3t7x4x95ZZc=\n",
+		("overt-tlog-state v1\no\n9 XtXULD3Slzcd1bsasMuKc5sIWGLQDrWs3t7x4x95ZZc=\n"
+		    "5 XtXULD3Slzcd1bsasMuKc5sIWGLQDrWs3t7x4x95ZZc=\n"),
 		"overt-tlog-state v1\no\n5 XtXULD3Slzcd1bsasMuKc5sIWGLQDrWs3t7x4x95ZZc=",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

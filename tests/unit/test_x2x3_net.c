@@ -1,7 +1,8 @@
 /*
  * X2/X3 sender and receiver over loopback, on one event loop: delivery over mutual TLS with
- * per-XID sequence numbers, X3 payload modes, mutual-TLS refusals, reconnection after the
- * receiver restarts (PDUs queued during the outage delivered), queue overflow counted,
+ * per-XID sequence numbers (and retention released by barrier acks), X3 payload modes,
+ * mutual-TLS refusals, reconnection after the receiver restarts (PDUs queued during the outage
+ * delivered), queue overflow counted,
  * keepalives answered and acknowledged, a silent receiver detected by the ack timeout, and bad
  * connections dropped with their reason while a good one keeps delivering.
  * Certificates come from pki_init in a temporary directory (two independent CAs).
@@ -150,6 +151,19 @@ run_until(struct ev_loop *loop, const size_t *counter, size_t want, uint64_t ms)
 	return *counter >= want;
 }
 
+/* Runs the loop until the sender holds no PDU (with retention: every barrier acknowledged). */
+static int
+run_until_released(struct ev_loop *loop, struct x2x3_sender *s, uint64_t ms)
+{
+	struct x2x3_sender_stats st;
+	uint64_t end = ev_now_ms() + ms;
+	do {
+		ev_run_once(loop);
+		x2x3_sender_stats(s, &st);
+	} while (st.queued_pdus > 0 && ev_now_ms() < end);
+	return st.queued_pdus == 0;
+}
+
 static void
 run_for(struct ev_loop *loop, uint64_t ms)
 {
@@ -263,9 +277,17 @@ test_tls_delivery_and_sequence(void **state)
 		assert_int_equal(log.plen[i], 7);
 	}
 	assert_string_equal(log.cn, "poi");
+	/* Retention is on by default: the PDUs are released once a barrier after them is
+	 * acknowledged (this receiver acks at once). */
+	assert_true(run_until_released(loop, s, 3000));
 	x2x3_sender_stats(s, &st);
 	assert_int_equal(st.submitted, 200);
 	assert_int_equal(st.sent, 200);
+	assert_int_equal(st.acked, 200);
+	assert_int_equal(st.retransmitted, 0);
+	assert_true(st.retain);
+	assert_true(st.barriers_acked >= 1);
+	assert_int_equal(st.window_pdus, 0);
 	assert_int_equal(st.queued_pdus, 0);
 	assert_int_equal(st.connects, 1);
 	assert_int_equal(st.dropped_overflow, 0);
@@ -438,6 +460,8 @@ test_reconnect_after_restart(void **state)
 		assert_int_equal(x2x3_sender_submit(s, &p), X2X3_OK);
 	}
 	assert_true(run_until(loop, &log.n, 5, 5000));
+	/* Acknowledged, so not resent after the restart below. */
+	assert_true(run_until_released(loop, s, 3000));
 
 	/* The receiver goes away; the sender notices the close. */
 	x2x3_receiver_free(r);
@@ -464,6 +488,7 @@ test_reconnect_after_restart(void **state)
 	assert_true(run_until(loop, &log.n, 15, 5000));
 	for (uint32_t i = 0; i < 15; i++)
 		assert_int_equal(log.seq[i], i);
+	assert_true(run_until_released(loop, s, 3000));
 	x2x3_sender_stats(s, &st);
 	assert_int_equal(st.sent, 15);
 	assert_int_equal(st.connects, 2);
@@ -518,6 +543,8 @@ test_queue_overflow_counted(void **state)
 	 * numbers 5, 6, 7 of XID 3, so the next PDU shows the gap (8). */
 	struct x2x3_receiver *r = receiver(loop, NULL, port, &log);
 	assert_true(run_until(loop, &log.n, 7, 5000));
+	/* The window counts against the limit until a barrier ack releases it. */
+	assert_true(run_until_released(loop, s, 3000));
 	mkpdu(&p, 3, X2X3_TYPE_X2, "payload");
 	assert_int_equal(x2x3_sender_submit(s, &p), X2X3_OK);
 	assert_int_equal(p.seq, 8);

@@ -434,7 +434,7 @@ pcap_payloads(const char *file, uint8_t bufs[][2048], size_t lens[], size_t max)
 	assert_non_null(pc);
 	assert_int_equal(pcap_datalink(pc), DLT_EN10MB);
 	while (pcap_next_ex(pc, &h, &data) == 1 && n < max) {
-		struct ovt_cursor c, ip, tcp;
+		struct ovt_cursor c, ip = { 0 }, tcp = { 0 };
 		uint16_t ethertype = 0, totlen = 0;
 		uint8_t vihl = 0, proto = 0, off = 0;
 		cur_init(&c, data, h->caplen);
