@@ -1102,8 +1102,12 @@ poi_core_summary(const struct poi_core *c, FILE *f)
 	fprintf(f, "subscribers tracked    %" PRIu64 " (now %u, PDN connections %" PRIu64
 	    ", bearers %" PRIu64 ")\n", ss->sessions_created, ss->sessions, ss->pdns_created,
 	    ss->bearers_created);
-	fprintf(f, "session memory         %zu bytes per session slot, %zu reserved\n",
-	    mem.session_size, mem.reserved);
+	/* The tables are reserved up front so that the hot path never allocates; the kernel backs
+	 * their pages only as subscribers arrive, so resident memory follows the real load. */
+	fprintf(f, "session memory         %zu MiB reserved for %zu subscribers (%zu bytes each,"
+	    " room for 2 PDN connections and 3 bearers; session %zu, PDN %zu, bearer %zu)\n",
+	    mem.reserved >> 20, mem.max_sessions, mem.reserved / mem.max_sessions,
+	    mem.session_size, mem.pdn_size, mem.bearer_size);
 	fprintf(f, "tasks                  %zu\n", c->ntasks);
 	fprintf(f, "target sessions        %" PRIu64 "\n", s->target_sessions);
 	fprintf(f, "X2 events              %" PRIu64 "\n", s->x2_events);

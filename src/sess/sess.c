@@ -1891,6 +1891,7 @@ void
 sess_memory(const struct sess_tracker *tr, struct sess_mem *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->max_sessions = tr->cfg.max_sessions;
 	out->session_size = sizeof(struct sess_session);
 	out->pdn_size = sizeof(struct sess_pdn);
 	out->bearer_size = sizeof(struct sess_bearer);

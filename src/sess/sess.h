@@ -300,8 +300,9 @@ const struct sess_stats *sess_stats(const struct sess_tracker *tr);
  * pages are committed as the pools fill), bytes of the index tables (committed at sess_new),
  * and the fixed size of one session/PDN/bearer/pending request and of one index slot. */
 struct sess_mem {
-	size_t reserved;
+	size_t reserved;		/* all tables at their configured bounds */
 	size_t tables;
+	size_t max_sessions;
 	size_t session_size, pdn_size, bearer_size, pend_size, slot_size;
 	size_t up_slots, ctl_slots, id_slots, pend_slots;
 };

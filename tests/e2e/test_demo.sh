@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make demo` must keep working at every commit: run scripts/demo.sh on this build and check
+# what it promises: the agency's pcap holds exactly the target's user packets of the generator's
+# ground truth, the IRI JSON one event per bearer procedure, and the LEMF saw no gap.
+set -euo pipefail
+: "${OVERT_BUILD:?}" "${OVERT_SRC:?}"
+out=$(mktemp /tmp/overt-test-demo.XXXXXX)
+D=""
+cleanup() { rm -f "$out"; [ -n "$D" ] && [ -z "${KEEP:-}" ] && rm -rf "$D"; true; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; cat "$out" >&2; exit 1; }
+
+bash "$OVERT_SRC/scripts/demo.sh" "$OVERT_BUILD" >"$out" 2>&1 || fail "demo exited $?"
+pcap=$(sed -n "s/^  the agency's pcap of the target's packets: *//p" "$out")
+[ -n "$pcap" ] && [ -f "$pcap" ] || fail "demo did not say where the agency's pcap is"
+D=${pcap%/agency/*}
+case "$D" in /tmp/overt-demo.*) ;; *) fail "unexpected demo folder $D" ;; esac
+grep -q "0 duplicates dropped, 0 gaps (0 missing)" "$out" || fail "LEMF report shows gaps"
+
+/usr/bin/python3 - "$D" <<'PY' || fail "demo output differs from the ground truth"
+import json, struct, sys
+D = sys.argv[1]
+imsi = open(f"{D}/epc.targets").read().split()[0]
+subs, gpdus, iris = set(), 0, 0
+recs = [json.loads(l) for l in open(f"{D}/epc.truth.jsonl")]
+for r in recs:
+    if r["type"] == "subscriber" and r["imsi"] == imsi: subs.add(r["sub"])
+for r in recs:
+    if r.get("sub") in subs:
+        if r["type"] == "tunnel": gpdus += r["gpdus"]
+        if r["type"] == "proc": iris += len(r.get("ebis") or [])
+d = open(f"{D}/agency/DEMO-LIID-1/cc.pcap", "rb").read()
+e = "<" if struct.unpack("<I", d[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+n, off = 0, 24
+while off < len(d):
+    incl = struct.unpack(e + "I", d[off + 8:off + 12])[0]; off += 16 + incl; n += 1
+events = [json.loads(l) for l in open(f"{D}/agency/DEMO-LIID-1/iri.jsonl")]
+bad = [e for e in events if e.get("imsi") != imsi]
+print(f"target {imsi}: pcap {n} packets (truth {gpdus}), IRI {len(events)} (truth {iris})")
+sys.exit(0 if n == gpdus and gpdus > 0 and len(events) == iris and iris > 0 and not bad else 1)
+PY
+command -v capinfos >/dev/null && { capinfos -c "$pcap" >/dev/null 2>&1 || fail "capinfos cannot read $pcap"; }
+echo "demo: ok"
