@@ -58,9 +58,17 @@ YAML
 mdf=$!; pids+=($mdf)
 wait_file "$T/mdf.ready"
 
+say "an X2/X3 recorder (mutual TLS) as the POI's second destination, for tshark"
+"$build/x2x3_sink" --listen 127.0.0.1:0 --port-file "$T/sink.port" \
+  --tls-ca "$T/pki/ca.pem" --tls-cert "$T/pki/mdf.pem" --tls-key "$T/pki/mdf.key" \
+  --pcap "$T/x2x3.pcap" --pcap-port 9999 --json "$T/x2x3.jsonl" 2>"$T/sink.log" &
+sink=$!; pids+=($sink)
+wait_file "$T/sink.port"
+
 cat > "$T/poi.yaml" <<YAML
 ne_identifier: epc-poi-01
 ${user:+capture: {user: $user\}}
+sessions: {max: 100000}
 x1: {listen: '127.0.0.1:0', cert: $T/pki/poi.pem, key: $T/pki/poi.key, ca: $T/pki/ca.pem,
      db: $T/state/poi-x1.db, admf_identifiers: [admf]}
 x2x3: {cert: $T/pki/poi.pem, key: $T/pki/poi.key, ca: $T/pki/ca.pem}
@@ -79,6 +87,7 @@ xid=29f28e1c-f230-486a-a860-f5a784ab9172
 hi2=a2a2a2a2-0000-4000-8000-000000000001
 hi3=a3a3a3a3-0000-4000-8000-000000000001
 mdfd=3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d
+sinkd=5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b
 
 say "X1 to the MDF: the agency's HI2 and HI3 destinations, the task with its LIID"
 x1 "$mdf_x1" --ne-id mdf-01 create-destination --did $hi2 --addr 127.0.0.1 \
@@ -90,15 +99,25 @@ x1 "$mdf_x1" --ne-id mdf-01 activate-task --xid $xid --imsi "$imsi" --delivery X
 say "X1 to the POI: the MDF as destination, the same task"
 x1 "$poi_x1" --ne-id epc-poi-01 create-destination --did $mdfd --addr 127.0.0.1 \
   --port "$(awk -F= '$1=="x2x3"{print $2}' "$T/mdf.ready")" --name mdf-01
-x1 "$poi_x1" --ne-id epc-poi-01 activate-task --xid $xid --imsi "$imsi" --delivery X2andX3 --did $mdfd
+x1 "$poi_x1" --ne-id epc-poi-01 create-destination --did $sinkd --addr 127.0.0.1 \
+  --port "$(cat "$T/sink.port")" --name x2x3-recorder
+x1 "$poi_x1" --ne-id epc-poi-01 activate-task --xid $xid --imsi "$imsi" --delivery X2andX3 \
+  --did $mdfd --did $sinkd
 
 kill -USR1 $poi
 wait $poi || { echo "POI failed:"; cat "$T/poi.log"; exit 1; }
+# The MDF is done when it has mediated every PDU the POI sent and the agency acknowledged all
+# of it (the status file is rewritten every second).
+sent=$(awk '$1=="task"{print $4 + $6}' "$T/poi.summary")
 for _ in $(seq 1 100); do
-  grep -q '"pending":0,' "$T/state/mdf.status" 2>/dev/null && break; sleep 0.1
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))
+sys.exit(0 if s["mediated"] >= int(sys.argv[2]) and s["pending"] == 0 else 1)' \
+    "$T/state/mdf.status" "$sent" 2>/dev/null && break
+  sleep 0.1
 done
 kill -TERM $mdf; wait $mdf || true
 kill -TERM $lemf; wait $lemf || true
+kill -TERM $sink; wait $sink || true
 
 say "POI summary"; cat "$T/poi.summary"
 say "MDF summary"; cat "$T/mdf.summary"
@@ -107,8 +126,14 @@ say "the agency's view (overt lemf report): records, duplicates, gaps"
 say "independent check: capinfos (Wireshark) on the agency's pcap"
 capinfos -c -d "$T/agency/DEMO-LIID-1/cc.pcap" 2>/dev/null | tail -2 || true
 
+say "independent check: tshark's 5gli dissector on the X2/X3 stream"
+tshark -r "$T/x2x3.pcap" -d tcp.port==9999,5gli -T fields -e li5g.type 2>/dev/null \
+  | sort | uniq -c | awk '{printf "  %s PDUs of type %s (%s)\n", $1, $2, ($2==1?"X2 IRI":($2==2?"X3 CC":"keepalive"))}'
+echo "  malformed: $(tshark -r "$T/x2x3.pcap" -d tcp.port==9999,5gli -Y _ws.malformed 2>/dev/null | wc -l)"
+
 say "files"
 echo "  the agency's pcap of the target's packets:  $T/agency/DEMO-LIID-1/cc.pcap"
 echo "  the agency's IRI events (JSON lines):      $T/agency/DEMO-LIID-1/iri.jsonl"
+echo "  X2/X3 stream (tshark -r F -d tcp.port==9999,5gli -V): $T/x2x3.pcap"
 echo "  generated EPC capture and ground truth:     $T/epc.pcap, $T/epc.truth.jsonl"
 echo "  logs: $T/poi.log $T/mdf.log $T/lemf.log"

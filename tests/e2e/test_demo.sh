@@ -39,5 +39,17 @@ bad = [e for e in events if e.get("imsi") != imsi]
 print(f"target {imsi}: pcap {n} packets (truth {gpdus}), IRI {len(events)} (truth {iris})")
 sys.exit(0 if n == gpdus and gpdus > 0 and len(events) == iris and iris > 0 and not bad else 1)
 PY
+# The X2/X3 recorder's capture, through tshark's 5gli dissector: no malformed PDU, and as
+# many X2 and X3 PDUs as the agency received.
+x2x3=$D/x2x3.pcap
+types=$(tshark -r "$x2x3" -d tcp.port==9999,5gli -T fields -e li5g.type 2>/dev/null | sort | uniq -c | tr -s ' ')
+n2=$(awk '$2==1{print $1}' <<<"$types"); n3=$(awk '$2==2{print $1}' <<<"$types")
+[ "${n2:-0}" -gt 0 ] && [ "$n2" = "$(grep -c . "$D/agency/DEMO-LIID-1/iri.jsonl")" ] ||
+  fail "X2 PDUs seen by tshark: ${n2:-0}"
+[ "${n3:-0}" -gt 0 ] && [ "$n3" = "$(capinfos -c -M "$pcap" | awk '/Number of packets/{print $NF}')" ] ||
+  fail "X3 PDUs seen by tshark: ${n3:-0}"
+[ "$(tshark -r "$x2x3" -d tcp.port==9999,5gli -Y _ws.malformed 2>/dev/null | wc -l)" = 0 ] ||
+  fail "tshark finds malformed X2/X3 PDUs"
+grep -E '^stream ' "$out" | grep -vq ' pending 0 ' && fail "the MDF stopped with records unacknowledged"
 command -v capinfos >/dev/null && { capinfos -c "$pcap" >/dev/null 2>&1 || fail "capinfos cannot read $pcap"; }
 echo "demo: ok"
