@@ -3,6 +3,7 @@
  *   pools and indexes     fixed-capacity arrays with free lists, keyed hash indexes
  *   pending requests      copies of requests waiting for their response
  *   apply_*               one function per procedure, run when the response arrives
+ *   prefetching           cache hints started a message or more ahead (no state change)
  *   flush                 coalesced events once a subscriber has nothing pending
  *   public API            feed, lookups, iteration, sweep, stats
  *
@@ -92,6 +93,10 @@ struct sess_tracker {
 	struct gtpc_info *in_msg;
 	struct gtpc_info *in_req;
 
+	/* prefetch chain started by the last request, advanced one step per message (see
+	 * prefetch_chase): a PDN, then its first bearer, then that bearer's index slots */
+	uint32_t chase_pdn, chase_bearer;
+
 	/* context of the message being applied, for the events of the next flush */
 	const struct sess_msgctx *ev_ctx;
 	uint8_t ev_msg;
@@ -158,8 +163,15 @@ hash_addr(uint64_t seed, uint8_t af, const uint8_t *a, uint32_t teid, uint32_t k
 }
 
 /* Identities are digit strings of at most 16 characters (find_id and id_set refuse longer
- * ones): their low nibbles fill one 64-bit word, so the hash is two mixing rounds.  Other
- * characters (only from sess_find_* callers) may collide; lookups compare the strings. */
+ * ones): their low nibbles fill one 64-bit word w (n digits), so the hash is two mixing
+ * rounds.  Other characters (only from sess_find_* callers) may collide; lookups compare the
+ * strings.  prefetch_imsi packs w straight from the TBCD octets. */
+static uint32_t
+hash_id_packed(uint64_t seed, uint32_t kind, uint64_t w, size_t n)
+{
+	return sess_tab_fp(sess_mix(sess_mix(seed, kind | (uint64_t)n << 8), w));
+}
+
 static uint32_t
 hash_id(uint64_t seed, uint32_t kind, const char *s)
 {
@@ -168,7 +180,7 @@ hash_id(uint64_t seed, uint32_t kind, const char *s)
 
 	for (n = 0; n < 16 && s[n] != '\0'; n++)
 		w = (w << 4) | ((uint8_t)s[n] & 0x0f);
-	return sess_tab_fp(sess_mix(sess_mix(seed, kind | (uint64_t)n << 8), w));
+	return hash_id_packed(seed, kind, w, n);
 }
 
 static uint32_t
@@ -212,6 +224,36 @@ static const uint8_t *
 fteid_addr(const struct sess_fteid *f, uint8_t af)
 {
 	return af == 4 ? f->v4 : f->v6;
+}
+
+/* ================================================================ prefetching
+ *
+ * A message touches a handful of index slots and objects spread over tens of megabytes: each
+ * is a cache miss, and done one after the other they dominate the cost of a message.  These
+ * hints start the loads of everything a step will touch before its first access (the slots of
+ * the keys it will insert or delete, the objects a pending request names), so that the misses
+ * overlap with each other and with decoding.  They change no state.
+ */
+
+static void
+prefetch_obj(const void *p, size_t n)
+{
+	const char *c = p;
+
+	for (size_t o = 0; o < n; o += 64)
+		__builtin_prefetch(c + o, 1);
+	__builtin_prefetch(c + n - 1, 1);
+}
+
+/* Slots of the index keys of an F-TEID (user plane: kind 0). */
+static void
+prefetch_fteid(struct sess_tracker *tr, const struct sess_tab *t, const struct gtp_fteid *g,
+    uint32_t kind)
+{
+	if (g->flags & GTP_FTEID_V4)
+		sess_tab_prefetch(t, hash_addr(tr->seed, 4, g->v4, g->teid, kind));
+	if (g->flags & GTP_FTEID_V6)
+		sess_tab_prefetch(t, hash_addr(tr->seed, 6, g->v6, g->teid, kind));
 }
 
 /* ================================================================ pools */
@@ -569,6 +611,66 @@ id_set(struct sess_tracker *tr, uint32_t si, int kind, const char *v)
 		return;
 	}
 	s->ids |= (uint8_t)(1u << kind);
+}
+
+static int role_of_iface(uint8_t iface);
+
+/* Slots of the user-plane keys a bearer holds (before they are removed). */
+static void
+up_prefetch_keys(struct sess_tracker *tr, uint32_t bi)
+{
+	const struct sess_bearer *b = &tr->bearer[bi];
+
+	if (b->idx == 0)
+		return;
+	for (int r = 0; r < SESS_UP_NROLES; r++)
+		for (int a6 = 0; a6 < 2; a6++)
+			if (b->idx & (1u << (r * 2 + a6)))
+				sess_tab_prefetch(&tr->up, hash_addr(tr->seed, a6 ? 6 : 4,
+				    fteid_addr(&b->up[r], a6 ? 6 : 4), b->up[r].teid, 0));
+}
+
+/* Slots of the control keys of kind held by a session (S11) or a PDN (S5/S8). */
+static void
+ctl_prefetch_keys(struct sess_tracker *tr, int kind, uint32_t ref)
+{
+	uint8_t *idx, shift;
+	const struct sess_fteid *f = ctl_fteid(tr, kind, ref, &idx, &shift);
+
+	for (int a6 = 0; a6 < 2; a6++)
+		if (*idx & (1u << (shift + a6)))
+			sess_tab_prefetch(&tr->ctl, hash_addr(tr->seed, a6 ? 6 : 4,
+			    fteid_addr(f, a6 ? 6 : 4), f->teid, (uint32_t)kind));
+}
+
+/* Slots a decoded message may insert into: the user-plane F-TEIDs of its Bearer Contexts, its
+ * control F-TEIDs and, for a Create Session Request, its identities. */
+static void
+prefetch_info(struct sess_tracker *tr, const struct gtpc_info *in, int identities)
+{
+	for (int i = 0; i < in->n_bc; i++)
+		for (int k = 0; k < in->bc[i].n_fteid; k++)
+			if (role_of_iface(in->bc[i].fteid[k].iface) >= 0)
+				prefetch_fteid(tr, &tr->up, &in->bc[i].fteid[k], 0);
+	for (int i = 0; i < in->n_fteid; i++) {
+		uint32_t kind;
+		switch (in->fteid[i].iface) {
+		case GTP_IF_S11_MME: kind = CTL_S11_MME; break;
+		case GTP_IF_S11_SGW: kind = CTL_S11_SGW; break;
+		case GTP_IF_S5C_SGW: kind = CTL_S5_SGW; break;
+		case GTP_IF_S5C_PGW: kind = CTL_S5_PGW; break;
+		default: continue;
+		}
+		prefetch_fteid(tr, &tr->ctl, &in->fteid[i], kind);
+	}
+	if (!identities)
+		return;
+	if (in->has & GTPC_HAS_IMSI)
+		sess_tab_prefetch(&tr->id, hash_id(tr->seed, ID_IMSI, in->imsi));
+	if (in->has & GTPC_HAS_MSISDN)
+		sess_tab_prefetch(&tr->id, hash_id(tr->seed, ID_MSISDN, in->msisdn));
+	if (in->has & GTPC_HAS_MEI)
+		sess_tab_prefetch(&tr->id, hash_id(tr->seed, ID_MEI, in->mei));
 }
 
 /* ================================================================ freeing */
@@ -1098,6 +1200,8 @@ pdn_delete(struct sess_tracker *tr, uint32_t pi, uint8_t why)
 {
 	tr->pdn[pi].del |= (uint8_t)(DEL_YES | why);
 	for (uint32_t bi = tr->pdn[pi].bearers; bi != NIL; bi = tr->bearer[bi].next)
+		up_prefetch_keys(tr, bi);
+	for (uint32_t bi = tr->pdn[pi].bearers; bi != NIL; bi = tr->bearer[bi].next)
 		bearer_delete(tr, bi);
 }
 
@@ -1410,6 +1514,145 @@ apply_delete_bearer(struct sess_tracker *tr, const struct pend *q, uint32_t pi,
 	}
 }
 
+/* ================================================================ prefetching per message */
+
+/* A Create Session Request is resolved by its IMSI: the slot hash_id gives the decoded digits,
+ * computed here from the raw TBCD octets (low nibble first, 0xF filler last) so that the slot
+ * loads while the message is decoded.  Malformed digits are refused later by the decoder. */
+static void
+prefetch_imsi(struct sess_tracker *tr, const struct gtpc_msg *m)
+{
+	struct gtpc_ie ie;
+	const uint8_t *p;
+	uint64_t w = 0;
+	size_t n = 0, len;
+
+	if (!gtpc_ie_find(m, GTPC_IE_IMSI, 0, &ie) || (len = cur_len(&ie.val)) > 8)
+		return;
+	p = cur_data(&ie.val);
+	for (size_t i = 0; i < len; i++) {
+		uint8_t lo = p[i] & 0x0f, hi = p[i] >> 4;
+		w = (w << 4) | lo;
+		n++;
+		if (hi == 0x0f)
+			break;
+		w = (w << 4) | hi;
+		n++;
+	}
+	sess_tab_prefetch(&tr->id, hash_id_packed(tr->seed, ID_IMSI, w, n));
+}
+
+/* A request is resolved by its header TEID among the control keys of the kinds that can
+ * receive it (on_request): start loading those slots. */
+static void
+prefetch_request(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_msgctx *ctx)
+{
+	uint32_t k1, k2;
+
+	switch (m->hdr.type) {
+	case GTPC_MODIFY_BEARER_REQ: case GTPC_DELETE_SESSION_REQ:
+	case GTPC_RELEASE_ACCESS_BEARERS_REQ: case GTPC_MODIFY_ACCESS_BEARERS_REQ:
+		k1 = CTL_S11_SGW;
+		k2 = CTL_S5_PGW;
+		break;
+	case GTPC_CREATE_BEARER_REQ: case GTPC_UPDATE_BEARER_REQ: case GTPC_DELETE_BEARER_REQ:
+		k1 = CTL_S11_MME;
+		k2 = CTL_S5_SGW;
+		break;
+	case GTPC_CREATE_SESSION_REQ:
+		prefetch_imsi(tr, m);
+		return;
+	default:
+		return;
+	}
+	sess_tab_prefetch(&tr->ctl, hash_addr(tr->seed, ctx->af, ctx->dst, m->hdr.teid, k1));
+	sess_tab_prefetch(&tr->ctl, hash_addr(tr->seed, ctx->af, ctx->dst, m->hdr.teid, k2));
+}
+
+/*
+ * A request was recorded: its response (typically a few frames later) will read the
+ * subscriber's PDN connections and bearers, and insert the request's keys.  Start loading the
+ * PDNs now (the session was just read) and the slots of the request's keys, so that the
+ * response finds them cached; prefetch_pending follows the chain from there.
+ */
+static void
+prefetch_after_request(struct sess_tracker *tr, const struct gtpc_msg *m,
+    const struct gtpc_info *in, uint32_t si)
+{
+	uint32_t pi = tr->sess[si].pdns;
+
+	prefetch_info(tr, in, m->hdr.type == GTPC_CREATE_SESSION_REQ);
+	if (m->hdr.type == GTPC_DELETE_SESSION_REQ) {
+		/* The subscriber's last PDN may go, and its control keys and identities with it. */
+		struct sess_session *s = &tr->sess[si];
+		ctl_prefetch_keys(tr, CTL_S11_MME, si);
+		ctl_prefetch_keys(tr, CTL_S11_SGW, si);
+		for (int k = ID_IMSI; k <= ID_MEI; k++)
+			if (s->ids & (1u << k))
+				sess_tab_prefetch(&tr->id, hash_id(tr->seed, (uint32_t)k,
+				    id_field(s, k)));
+	}
+	/* The first PDN only: following the list here would wait for each PDN. */
+	if (pi != NIL)
+		prefetch_obj(&tr->pdn[pi], sizeof(struct sess_pdn));
+	tr->chase_pdn = pi;
+}
+
+/*
+ * One step of the chain prefetch_after_request started, run at each message: by then the
+ * line loaded one message earlier has arrived, so reading it costs no wait.  PDN -> its first
+ * bearer -> that bearer's user-plane slots (which a Modify Bearer or Delete moves or removes).
+ * Stale indexes are harmless: they stay inside the pools and only hint at what to load.
+ */
+static void
+prefetch_chase(struct sess_tracker *tr)
+{
+	uint32_t bi = tr->chase_bearer;
+
+	tr->chase_bearer = NIL;
+	if (bi != NIL && tr->bearer[bi].used)
+		up_prefetch_keys(tr, bi);
+	if (tr->chase_pdn != NIL) {
+		bi = tr->pdn[tr->chase_pdn].bearers;
+		tr->chase_pdn = NIL;
+		if (bi != NIL && bi < tr->cfg.max_bearers) {
+			prefetch_obj(&tr->bearer[bi], sizeof(struct sess_bearer));
+			tr->chase_bearer = bi;
+		}
+	}
+}
+
+/* A response: its subscriber, the subscriber's PDN connections (loaded when the request was
+ * seen) and their bearers will be read and written. */
+static void
+prefetch_pending(struct sess_tracker *tr, const struct pend *q)
+{
+	const struct sess_session *s = &tr->sess[q->sess];
+
+	if (!s->used || s->id != q->sess_id)
+		return;
+	for (uint32_t pi = s->pdns; pi != NIL; pi = tr->pdn[pi].next)
+		for (uint32_t bi = tr->pdn[pi].bearers; bi != NIL; bi = tr->bearer[bi].next)
+			prefetch_obj(&tr->bearer[bi], sizeof(struct sess_bearer));
+}
+
+/* Before applying a response that may move or remove user-plane keys: their slots. */
+static void
+prefetch_bearer_keys(struct sess_tracker *tr, const struct pend *q)
+{
+	switch (q->type) {
+	case GTPC_MODIFY_BEARER_REQ: case GTPC_MODIFY_ACCESS_BEARERS_REQ:
+	case GTPC_RELEASE_ACCESS_BEARERS_REQ: case GTPC_DELETE_SESSION_REQ:
+	case GTPC_DELETE_BEARER_REQ:
+		break;
+	default:
+		return;
+	}
+	for (uint32_t pi = tr->sess[q->sess].pdns; pi != NIL; pi = tr->pdn[pi].next)
+		for (uint32_t bi = tr->pdn[pi].bearers; bi != NIL; bi = tr->bearer[bi].next)
+			up_prefetch_keys(tr, bi);
+}
+
 /* ================================================================ feeding messages */
 
 static int
@@ -1468,7 +1711,9 @@ on_create_session_req(struct sess_tracker *tr, const struct gtpc_msg *m,
 	touch(tr, si, ctx);
 	sid = tr->sess[si].id;
 	rc = pend_add(tr, m, ctx, si, NIL, leg, sender->teid);
-	if (rc != SESS_RC_OK && tr->sess[si].used && tr->sess[si].id == sid)
+	if (rc == SESS_RC_OK)
+		prefetch_after_request(tr, m, in, si);
+	else if (tr->sess[si].used && tr->sess[si].id == sid)
 		flush(tr, si);		/* frees a session created for nothing */
 	return rc;
 }
@@ -1479,6 +1724,7 @@ on_request(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc_
 {
 	uint32_t ref, si, pi = NIL, expect;
 	int kind = 0, core;
+	enum sess_rc rc;
 
 	switch (m->hdr.type) {
 	case GTPC_CREATE_SESSION_REQ:
@@ -1518,22 +1764,26 @@ on_request(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc_
 		break;
 	}
 	touch(tr, si, ctx);
-	return pend_add(tr, m, ctx, si, pi,
+	rc = pend_add(tr, m, ctx, si, pi,
 	    (kind == CTL_S11_SGW || kind == CTL_S11_MME) ? SESS_LEG_S11 : SESS_LEG_S5, expect);
+	if (rc == SESS_RC_OK)
+		prefetch_after_request(tr, m, in, si);
+	return rc;
 }
 
+/* A response; i is its pending request (pend_match, NIL if none). */
 static enum sess_rc
 on_response(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc_info *rs,
-    const struct sess_msgctx *ctx)
+    const struct sess_msgctx *ctx, uint32_t i)
 {
 	struct gtpc_msg rm[GTPC_MAX_PIGGY];
 	struct gtpc_info *rq = tr->in_req;
 	struct pend *q;
-	uint32_t i, si, pi;
+	uint32_t si, pi;
 	size_t n;
 	int accepted;
 
-	if ((i = pend_match(tr, m, ctx)) == NIL)
+	if (i == NIL)
 		return SESS_RC_UNMATCHED;
 	q = &tr->pend[i];
 	si = q->sess;
@@ -1541,6 +1791,8 @@ on_response(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc
 		pend_free(tr, i, 0);
 		return SESS_RC_STALE;
 	}
+	prefetch_info(tr, rs, 0);
+	prefetch_bearer_keys(tr, q);
 	if (gtpc_parse(q->copy, q->copy_len, rm, &n) != GTP_OK ||
 	    gtpc_decode(&rm[0], rq) != GTP_OK) {
 		/* Cannot happen: the copy was decoded when it arrived. */
@@ -1610,6 +1862,8 @@ sess_gtpc(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_m
 	struct gtpc_info *in = tr->in_msg;
 	enum sess_rc rc;
 	enum gtp_err e;
+	uint32_t pq = NIL;
+	int req;
 
 	if (!ctx_is_valid(ctx)) {
 		tr->st.rc[SESS_RC_UNSUPPORTED]++;
@@ -1624,13 +1878,20 @@ sess_gtpc(struct sess_tracker *tr, const struct gtpc_msg *m, const struct sess_m
 		tr->st.rc[SESS_RC_IGNORED]++;
 		return SESS_RC_IGNORED;
 	}
+	/* Start the loads the message will need first, then decode it meanwhile (prefetching). */
+	req = gtpc_msg_is_request(m->hdr.type);
+	prefetch_chase(tr);
+	if (req)
+		prefetch_request(tr, m, ctx);
+	else if ((pq = pend_match(tr, m, ctx)) != NIL)
+		prefetch_pending(tr, &tr->pend[pq]);
 	if ((e = gtpc_decode(m, in)) != GTP_OK) {
 		tr->st.decode[e]++;
 		rc = SESS_RC_DECODE;
-	} else if (gtpc_msg_is_request(m->hdr.type)) {
+	} else if (req) {
 		rc = on_request(tr, m, in, ctx);
 	} else {
-		rc = on_response(tr, m, in, ctx);
+		rc = on_response(tr, m, in, ctx, pq);
 	}
 	tr->st.rc[rc]++;
 	return rc;
@@ -1833,6 +2094,7 @@ sess_new(const struct sess_config *cfg, sess_event_cb cb, void *arg)
 	}
 	tr->sess_free = tr->pdn_free = tr->bearer_free = tr->pend_free = NIL;
 	tr->pend_head = tr->pend_tail = NIL;
+	tr->chase_pdn = tr->chase_bearer = NIL;
 	ms = cfg->max_sessions;
 	/* Pools fill from index 0 and reuse freed entries first, so only the pages of the peak
 	 * population are ever touched: they are neither committed up front nor given huge pages

@@ -111,6 +111,15 @@ sess_tab_next(const struct sess_tab *t, uint32_t fp, uint32_t i)
 	return sess_tab_scan(t, fp, (i + 1) & t->mask);
 }
 
+/* Starts loading the cache line of fp's home slot (a hint; no effect on the table).  The tracker
+ * issues these for every key a message will look up, insert or delete before it touches the
+ * first one, so that the misses on a large table overlap instead of following each other. */
+static inline void
+sess_tab_prefetch(const struct sess_tab *t, uint32_t fp)
+{
+	__builtin_prefetch(&t->slots[fp & t->mask], 1);
+}
+
 /* Keyed 64-bit mixing (the MurmurHash3 finaliser applied per word).  Not cryptographic: the
  * seed only keeps outsiders from predicting bucket positions. */
 static inline uint64_t
