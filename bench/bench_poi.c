@@ -330,7 +330,7 @@ main(int argc, char **argv)
 	    n / bare.cpu, bare.cpu, bare.wall, passes);
 	printf("POI pipeline            %.0f packets/s (cpu %.3f s, wall %.3f s, best of %d)\n",
 	    (double)best.frames / best.t.cpu, best.t.cpu, best.t.wall, passes);
-	printf("ratio POI / bare        %.2f (cpu time), %.2f (wall clock)\n",
+	printf("ratio POI / bare        %.3f (cpu time), %.3f (wall clock)\n",
 	    bare.cpu / best.t.cpu, bare.wall / best.t.wall);
 	printf("per frame               %.0f ns POI, %.0f ns reading the file\n",
 	    best.t.cpu * 1e9 / n, bare.cpu * 1e9 / n);
