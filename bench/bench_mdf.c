@@ -19,6 +19,9 @@
  *
  *   bench_mdf [--dir DIR] [--pdus N] [--spool-mb N]        (BENCH_QUICK=1: smaller)
  *   BENCH_MDF_ONLY=small-0|small-1|mixed-0|mixed-1 runs one mediation case (profiling).
+ *   BENCH_PERF_CTL=FIFO: writes "enable"/"disable" around each timed MDF run, for
+ *   `perf record -D -1 --control fifo:FIFO ...`, so that a profile holds only the timed MDF
+ *   work (not the workload generation, the relay baseline or the spool benchmark).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +75,20 @@ cpu_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+perf_ctl(const char *cmd)
+{
+	const char *fifo = getenv("BENCH_PERF_CTL");
+	if (fifo == NULL)
+		return;
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = write(fd, cmd, strlen(cmd));
+		(void)n;
+		close(fd);
+	}
 }
 
 static void
@@ -577,12 +594,16 @@ run_once(const struct workload *w, int tls, int relay, double *cpu)
 		ev_run_once(r.loop);
 	ev_set_before_wait(r.loop, run_hook, &r);
 	ev_set_max_wait(r.loop, 1);
+	if (!relay)
+		perf_ctl("enable\n");
 	t0 = now_s();
 	c0 = cpu_s();
 	atomic_store(&f.go, 1);
 	ev_run(r.loop);
 	t = now_s() - t0;
 	*cpu = cpu_s() - c0;
+	if (!relay)
+		perf_ctl("disable\n");
 	atomic_store(&f.stop, 1);
 	pthread_join(f.th, NULL);
 	x2x3_receiver_free(rx);

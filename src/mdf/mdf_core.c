@@ -187,6 +187,29 @@ counter(struct mdf_core *c, const uint8_t *liid, size_t liid_len, uint32_t cin,
 	return e;
 }
 
+/* counter() behind a small direct-mapped cache: the per-PDU lookup without hashing the LIID.
+ * An entry is used only while the table has removed nothing since it was stored (so the
+ * counter is still live) and when its own LIID and CIN are the ones asked for. */
+static struct mdf_cin *
+counter_cached(struct mdf_core *c, const uint8_t *liid, size_t liid_len, uint32_t cin,
+    enum mdf_drop *why)
+{
+	size_t h = cin ^ (cin >> 8) ^ liid_len ^ (liid_len > 0 ? liid[liid_len - 1] : 0);
+	struct ctr_cache *k = &c->ctrs[h & (CTR_CACHE - 1)];
+	uint64_t removals = mdf_seqtab_removals(c->seq);
+	struct mdf_cin *e = k->e;
+
+	if (e != NULL && k->removals == removals && e->hs.hdr.cin == cin &&
+	    e->hs.hdr.liid.len == liid_len && memcmp(e->hs.liid, liid, liid_len) == 0)
+		return e;
+	if ((e = counter(c, liid, liid_len, cin, why)) != NULL) {
+		/* counter() may have evicted: read the count after it. */
+		k->e = e;
+		k->removals = mdf_seqtab_removals(c->seq);
+	}
+	return e;
+}
+
 /* Recovery: a committed record says the next number of (LIID, CIN) is at least q->next. */
 static int
 roll(void *arg, const struct mdf_rec_seq *q)
@@ -352,10 +375,21 @@ task_routes(struct mdf_core *c, struct mdf_task *t, const struct x1_task *x)
 				memcpy(r->liid, md->liid, r->liid_len);
 				r->start = md->start[0] ? x1_time(md->start) : 0;
 				r->end = md->end[0] ? x1_time(md->end) : 0;
+				r->liid_tag = mdf_siphash(c->key, r->liid, r->liid_len);
 				r->dest = d;
 			}
 		}
 	}
+}
+
+/* The fingerprint a stream records for this route's copy of a PDU: the POI resend of the
+ * same PDU for the same LIID gives the same value (a duplicate), another LIID another one.
+ * Zero stays zero (no fingerprint: never deduplicated) and no other value becomes zero. */
+static inline uint64_t
+route_fp(uint64_t fp, const struct mdf_route *r)
+{
+	uint64_t v = fp ^ r->liid_tag;
+	return fp == 0 ? 0 : v != 0 ? v : 1;
 }
 
 static void
@@ -590,7 +624,7 @@ mdf_core_on_conn(void *arg, const struct x2x3_peer *peer, enum x2x3_conn_event e
 	struct mdf_core *c = arg;
 
 	if (ev == X2X3_CONN_UP) {
-		struct conninfo ci = {peer->id, 0, 0, 0, 0};
+		struct conninfo ci = {.id = peer->id};
 		if (c->nconns == c->capconns) {
 			size_t ncap = c->capconns ? c->capconns * 2 : 16;
 			struct conninfo *n = realloc(c->conns, ncap * sizeof(*n));
@@ -677,7 +711,8 @@ mdf_core_on_pdu(void *arg, const struct x2x3_peer *peer, const struct x2x3_pdu *
 	uint64_t now_ms, fp;
 	uint32_t cin;
 	size_t routes = 0, done = 0, dups = 0;
-	uint8_t handled[MAX_ROUTES];
+	uint64_t handled[(MAX_ROUTES + 63) / 64];	/* a bit per route (no memset call: this
+							 * runs per PDU) */
 
 	c->st.pdus[pdu->type < 5 ? pdu->type : 0]++;
 	ci = conn_get(c, peer->id);
@@ -704,13 +739,16 @@ mdf_core_on_pdu(void *arg, const struct x2x3_peer *peer, const struct x2x3_pdu *
 		c->st.drops[MDF_DROP_NO_TASK]++;
 		return;
 	}
-	/* The recent-set tables do not fit the caches: start loading the slots this PDU will
-	 * probe before the payload is decoded, so the two overlap. */
-	fp = mdf_fingerprint(c->key, ci->poi, pdu);
+	/* The recent-set tables do not fit the caches: start loading the line this PDU will
+	 * probe before the payload is decoded and the PS-PDU encoded (the stream looks it up
+	 * after encoding), so the miss overlaps that work.  The fingerprint's constant part
+	 * (POI, type, XID) is hashed once per connection and XID. */
+	fp = mdf_fingerprint_cached(c->key, ci->poi, pdu, &ci->fpc);
 	kind = pdu->type == X2X3_TYPE_X2 ? MDF_HI2 : MDF_HI3;
 	for (size_t i = 0; fp != 0 && i < t->nroutes; i++)
 		if (t->routes[i].kind == kind && t->routes[i].dest->stream[kind - 1] != NULL)
-			mdf_stream_prefetch(t->routes[i].dest->stream[kind - 1], fp);
+			mdf_stream_prefetch(t->routes[i].dest->stream[kind - 1],
+			    route_fp(fp, &t->routes[i]));
 	if (!(pdu->present & X2X3_HAS(X2X3_ATTR_TIMESTAMP)))
 		clock_gettime(CLOCK_REALTIME, &now);
 	if ((why = mdf_item_prepare(&it, pdu, &now, c->cfg->ice_type, &diag)) != MDF_DROP_NONE) {
@@ -720,7 +758,8 @@ mdf_core_on_pdu(void *arg, const struct x2x3_peer *peer, const struct x2x3_pdu *
 	c->st.iri_unknown += it.unknown;
 	cin = cin_of(c, pdu->correlation_id);
 	now_ms = c->now_ms;
-	memset(handled, 0, t->nroutes);
+	for (size_t i = 0; i < (t->nroutes + 63) / 64; i++)
+		handled[i] = 0;
 	/* One sequence number per LIID for this PDU: every route of the LIID (one per
 	 * destination stream) carries the same number. */
 	for (size_t i = 0; i < t->nroutes; i++) {
@@ -729,14 +768,14 @@ mdf_core_on_pdu(void *arg, const struct x2x3_peer *peer, const struct x2x3_pdu *
 		uint32_t seq;
 		int used = 0;
 
-		if (r->kind != kind || handled[i])
+		if (r->kind != kind || (handled[i / 64] >> (i % 64) & 1))
 			continue;
 		if ((r->start != 0 && it.ts_sec < r->start) || (r->end != 0 && it.ts_sec >= r->end)) {
 			routes++;
 			c->st.route_drops[MDF_DROP_PERIOD]++;
 			continue;
 		}
-		if ((e = counter(c, r->liid, r->liid_len, cin, &why)) == NULL) {
+		if ((e = counter_cached(c, r->liid, r->liid_len, cin, &why)) == NULL) {
 			routes++;
 			c->st.route_drops[why]++;
 			continue;
@@ -745,16 +784,16 @@ mdf_core_on_pdu(void *arg, const struct x2x3_peer *peer, const struct x2x3_pdu *
 		for (size_t j = i; j < t->nroutes; j++) {
 			const struct mdf_route *q = &t->routes[j];
 			struct mdf_stream *s;
-			if (handled[j] || q->kind != kind || q->liid_len != r->liid_len ||
-			    memcmp(q->liid, r->liid, r->liid_len) != 0)
+			if ((handled[j / 64] >> (j % 64) & 1) || q->kind != kind ||
+			    q->liid_len != r->liid_len || memcmp(q->liid, r->liid, r->liid_len) != 0)
 				continue;
-			handled[j] = 1;
+			handled[j / 64] |= (uint64_t)1 << (j % 64);
 			routes++;
 			if ((s = q->dest->stream[kind - 1]) == NULL) {
 				c->st.route_drops[MDF_DROP_NO_SPOOL]++;
 				continue;
 			}
-			why = mdf_stream_put(s, e, seq, &it, fp, now_ms);
+			why = mdf_stream_put(s, e, seq, &it, route_fp(fp, q), now_ms);
 			if (why == MDF_DROP_NONE) {
 				used = 1;
 				done++;

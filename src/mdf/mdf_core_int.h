@@ -37,6 +37,9 @@ struct mdf_route {
 	uint8_t liid_len;
 	uint8_t liid[HI2_LIID_MAX];
 	int64_t start, end;		/* mediation period, seconds; 0 = open */
+	/* Mixed into the PDU's fingerprint for this route: two LIIDs of one task may share a
+	 * destination stream, and the copy for the second LIID is not a duplicate of the first. */
+	uint64_t liid_tag;
 	struct mdf_dest *dest;
 };
 
@@ -54,6 +57,7 @@ struct conninfo {
 	int allowed;
 	int ka_pending;			/* a keepalive waits for the next durable point */
 	uint32_t ka_seq;		/* its sequence number (acks are cumulative) */
+	struct mdf_fp_cache fpc;	/* fingerprint hash state of its current XID */
 };
 
 struct cin_cache {			/* Correlation ID -> CIN, direct-mapped */
@@ -62,6 +66,12 @@ struct cin_cache {			/* Correlation ID -> CIN, direct-mapped */
 	uint32_t valid;
 };
 #define CIN_CACHE	256
+
+struct ctr_cache {			/* (LIID, CIN) -> counter, direct-mapped (mdf_core.c) */
+	struct mdf_cin *e;
+	uint64_t removals;		/* mdf_seqtab_removals() when stored: e still live */
+};
+#define CTR_CACHE	256
 
 struct jpending {			/* a journal record not yet known durable */
 	uint64_t recno, epoch;
@@ -90,6 +100,7 @@ struct mdf_core {
 	uint64_t last_evict;
 	uint64_t now_ms;		/* loop clock at the last commit (counters' last use) */
 	struct cin_cache cins[CIN_CACHE];
+	struct ctr_cache ctrs[CTR_CACHE];
 
 	struct mdf_dest **dests;
 	size_t ndests, capdests;

@@ -11,6 +11,11 @@
  * so two different PDUs collide with probability about 2 x window / 2^64 per lookup.
  * Memory: 2 tables of the next power of two >= 2 x window slots, 8 octets each (32 MiB for a
  * window of 1M; 4 MiB for the default 131072).
+ * Layout: the two generations are interleaved by groups of 8 slots (one 64-octet cache line
+ * each), so that slot i of both generations lies in one aligned 128-octet pair of lines: a
+ * lookup (both generations, and a probe run up to the end of its group) touches two adjacent
+ * lines, which one prefetch pair loads.  The tables are larger than the caches, so the memory is 2 MiB-aligned and
+ * advised for transparent huge pages (fewer TLB misses; a hint, nothing depends on it).
  * Thread safety: none.
  */
 #ifndef OVERT_MDF_MDF_DEDUP_H
@@ -23,12 +28,19 @@
 #define MDF_DEDUP_MAX	(1u << 24)
 
 struct mdf_dedup {
-	uint64_t *slot[2];
+	uint64_t *tab;		/* both generations, interleaved (mdf_dedup_at) */
 	size_t n[2];		/* fingerprints in each generation */
-	size_t mask;		/* slots - 1 */
+	size_t mask;		/* slots per generation - 1 */
 	size_t window;
 	int cur;
 };
+
+/* Slot i of generation g: groups of 8 slots (a cache line), generation 0 then 1. */
+static inline size_t
+mdf_dedup_at(int g, size_t i)
+{
+	return ((i & ~(size_t)3) << 1) | ((size_t)g << 2) | (i & 3);
+}
 
 /* window in [MDF_DEDUP_MIN, MDF_DEDUP_MAX].  0, or -1 (EINVAL/ENOMEM). */
 int mdf_dedup_init(struct mdf_dedup *d, size_t window);
@@ -37,13 +49,15 @@ void mdf_dedup_cleanup(struct mdf_dedup *d);
 int mdf_dedup_seen(const struct mdf_dedup *d, uint64_t fp);
 /* Adds fp (non-zero; adding one already present is harmless but uses room). */
 void mdf_dedup_add(struct mdf_dedup *d, uint64_t fp);
+/* The same when the caller knows fp is absent (mdf_dedup_seen said so, nothing added since):
+ * skips the lookup. */
+void mdf_dedup_add_new(struct mdf_dedup *d, uint64_t fp);
 /* Starts loading the cache lines a lookup of fp will touch (the tables are larger than the
  * caches; the core calls this early, before decoding the PDU, to overlap the misses). */
 static inline void
 mdf_dedup_prefetch(const struct mdf_dedup *d, uint64_t fp)
 {
-	__builtin_prefetch(&d->slot[0][(size_t)fp & d->mask]);
-	__builtin_prefetch(&d->slot[1][(size_t)fp & d->mask]);
+	__builtin_prefetch(&d->tab[mdf_dedup_at(0, (size_t)fp & d->mask)]);
 }
 
 /* Fingerprints remembered now. */

@@ -82,31 +82,72 @@ mdf_cin(const uint8_t key[MDF_HASH_KEY_LEN], uint64_t correlation_id)
 	return (uint32_t)mdf_siphash(key, in, sizeof(in));
 }
 
+/* The fingerprint's input (43 octets): "OVFP" | POI (8) | type (2) | XID (16) | seq (4) |
+ * timestamp present (1) | seconds (4) | nanoseconds (4).  The first 24 octets (3 SipHash blocks)
+ * depend only on POI, type and XID. */
+#define FP_PREFIX_BLOCKS	3
+#define FP_LEN			(4 + 8 + 2 + 16 + 4 + 1 + 8)
+#define FP_XID_IN_PREFIX	(8 * FP_PREFIX_BLOCKS - 14)
+
+static void
+fp_prefix(uint8_t *in, uint64_t poi, const struct x2x3_pdu *pdu)
+{
+	memcpy(in, "OVFP", 4);
+	put_be64(in + 4, poi);
+	in[12] = (uint8_t)(pdu->type >> 8);
+	in[13] = (uint8_t)pdu->type;
+	memcpy(in + 14, pdu->xid, 16);
+}
+
+/* Octets 24.. of the input: the rest of the XID, the sequence number and the timestamp. */
+static void
+fp_rest(uint8_t *r, const struct x2x3_pdu *pdu)
+{
+	int ts = (pdu->present & X2X3_HAS(X2X3_ATTR_TIMESTAMP)) ? 1 : 0;
+	memcpy(r, pdu->xid + FP_XID_IN_PREFIX, 16 - FP_XID_IN_PREFIX);
+	r += 16 - FP_XID_IN_PREFIX;
+	put_be32(r, pdu->seq);
+	r[4] = (uint8_t)ts;
+	put_be32(r + 5, ts ? pdu->ts_sec : 0);
+	put_be32(r + 9, ts ? pdu->ts_nsec : 0);
+}
+
 uint64_t
 mdf_fingerprint(const uint8_t key[MDF_HASH_KEY_LEN], uint64_t poi, const struct x2x3_pdu *pdu)
 {
-	uint8_t in[4 + 8 + 2 + 16 + 4 + 1 + 8];
-	size_t n = 0;
+	uint8_t in[FP_LEN];
 	uint64_t fp;
 
 	if (!(pdu->present & X2X3_HAS(X2X3_ATTR_SEQ)))
 		return 0;
-	memcpy(in, "OVFP", 4);
-	n = 4;
-	put_be64(in + n, poi);
-	n += 8;
-	in[n++] = (uint8_t)(pdu->type >> 8);
-	in[n++] = (uint8_t)pdu->type;
-	memcpy(in + n, pdu->xid, 16);
-	n += 16;
-	put_be32(in + n, pdu->seq);
-	n += 4;
-	in[n++] = (pdu->present & X2X3_HAS(X2X3_ATTR_TIMESTAMP)) ? 1 : 0;
-	put_be32(in + n, in[n - 1] ? pdu->ts_sec : 0);
-	put_be32(in + n + 4, in[n - 1] ? pdu->ts_nsec : 0);
-	n += 8;
-	fp = mdf_siphash(key, in, n);
+	fp_prefix(in, poi, pdu);
+	fp_rest(in + 8 * FP_PREFIX_BLOCKS, pdu);
+	fp = mdf_siphash(key, in, sizeof(in));
 	return fp != 0 ? fp : 1;	/* 0 means "no identity" */
+}
+
+uint64_t
+mdf_fingerprint_cached(const uint8_t key[MDF_HASH_KEY_LEN], uint64_t poi,
+    const struct x2x3_pdu *pdu, struct mdf_fp_cache *c)
+{
+	uint8_t rest[FP_LEN - 8 * FP_PREFIX_BLOCKS];
+	uint64_t fp;
+
+	if (!(pdu->present & X2X3_HAS(X2X3_ATTR_SEQ)))
+		return 0;
+	if (!c->valid || c->poi != poi || c->type != pdu->type ||
+	    memcmp(c->xid, pdu->xid, 16) != 0) {
+		uint8_t in[FP_LEN];
+		fp_prefix(in, poi, pdu);
+		mdf_siphash_start(&c->st, key, in, FP_PREFIX_BLOCKS);
+		c->poi = poi;
+		c->type = pdu->type;
+		memcpy(c->xid, pdu->xid, 16);
+		c->valid = 1;
+	}
+	fp_rest(rest, pdu);
+	fp = mdf_siphash_finish(&c->st, rest, sizeof(rest), FP_LEN);
+	return fp != 0 ? fp : 1;
 }
 
 void

@@ -93,6 +93,19 @@ uint32_t mdf_cin(const uint8_t key[MDF_HASH_KEY_LEN], uint64_t correlation_id);
 uint64_t mdf_fingerprint(const uint8_t key[MDF_HASH_KEY_LEN], uint64_t poi,
 			 const struct x2x3_pdu *pdu);
 
+/* The same value, with the hash state of the constant part of the input ("OVFP", POI, PDU type,
+ * first 10 octets of the XID) kept in *cache and reused while POI, type and XID stay the same
+ * (one cache per POI connection; it belongs to one key).  Zero the cache before first use. */
+struct mdf_fp_cache {
+	struct mdf_siphash_state st;
+	uint64_t poi;
+	uint16_t type;
+	uint8_t xid[16];
+	int valid;
+};
+uint64_t mdf_fingerprint_cached(const uint8_t key[MDF_HASH_KEY_LEN], uint64_t poi,
+				const struct x2x3_pdu *pdu, struct mdf_fp_cache *cache);
+
 /* TS 103 221-2 payload direction -> TS 102 232-1 CCPayload.payloadDirection (*cc_dir) and
  * 33.108 ULIC t-PDU-direction (*tpdu_dir). */
 void mdf_cc_dirs(uint16_t x2x3_dir, uint8_t *cc_dir, uint8_t *tpdu_dir);

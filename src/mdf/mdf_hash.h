@@ -22,4 +22,19 @@
 /* SipHash-2-4 of len bytes at p under the 16-byte key. */
 uint64_t mdf_siphash(const uint8_t key[MDF_HASH_KEY_LEN], const void *p, size_t len);
 
+/* The same function in two steps, for messages that share a constant prefix (the fingerprint
+ * of every PDU of one POI connection and XID): the state after the whole 8-octet blocks of the
+ * prefix is kept, and each message only pays for the rest.
+ *   mdf_siphash_start(&st, key, prefix, nblocks)   absorbs nblocks x 8 octets;
+ *   mdf_siphash_finish(&st, rest, n, total_len)    absorbs the n further octets and finalises
+ *                                                  (total_len = 8 x nblocks + n).
+ * finish does not change st, so one prefix state serves any number of messages. */
+struct mdf_siphash_state {
+	uint64_t v0, v1, v2, v3;
+};
+void mdf_siphash_start(struct mdf_siphash_state *st, const uint8_t key[MDF_HASH_KEY_LEN],
+		       const void *prefix, size_t nblocks);
+uint64_t mdf_siphash_finish(const struct mdf_siphash_state *st, const void *rest, size_t n,
+			    size_t total_len);
+
 #endif

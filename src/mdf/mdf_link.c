@@ -152,6 +152,8 @@ conn_close(struct mdf_stream *s)
 		s->fd = -1;
 	}
 	s->have_rec = 0;
+	s->rec_mem = 0;
+	mdf_memq_clear(s);	/* the next connection starts from the spool */
 	s->ctl_len = s->ctl_off = 0;
 	s->infl_head = s->infl_n = 0;
 	s->infl_bytes = 0;
@@ -550,7 +552,38 @@ write_some(struct mdf_stream *s, struct ovt_cursor *c)
 	return 1;
 }
 
-/* Loads the next record to send into rbuf.  1 loaded, 0 nothing (now). */
+/* The next record from memory, when the spool reader's next record is the oldest one held
+ * there (memq, mdf_stream_int.h): the spool moves its reader past it without reading it back.
+ * These octets are the ones appended, never read from anywhere, so the checksum and
+ * mdf_record_parse (which guard what a disk returns) have nothing to check.  1 loaded, 0 not
+ * (the caller reads the spool: anything unusual is left to that path). */
+static int
+memq_next(struct mdf_stream *s)
+{
+	uint64_t pos = spool_read_pos(s->sp);
+	struct memrec *m;
+
+	while (s->mq_n > 0 && s->memq[s->mq_head].recno < pos)
+		mdf_memq_pop(s);	/* passed by the reader (acknowledged, or read from the spool) */
+	if (s->mq_n == 0)
+		return 0;
+	m = &s->memq[s->mq_head];
+	if (m->recno != pos || m->recno <= s->delivered || cur_len(&m->pdus) == 0 ||
+	    mdf_stream_is_void(s, m->recno) || spool_read_skip(s->sp, m->recno, m->len) != SPOOL_OK)
+		return 0;
+	s->have_rec = 1;
+	s->rec_mem = 1;
+	s->rec_no = m->recno;
+	s->rec_epoch = m->epoch;
+	s->rec = m->pdus;
+	s->rec_all = m->pdus;
+	s->rec_start = s->plain_written;
+	s->st.mem_records++;
+	return 1;
+}
+
+/* Loads the next record to send (from memory, else from the spool into rbuf).  1 loaded, 0
+ * nothing (now). */
 static int
 next_record(struct mdf_stream *s)
 {
@@ -563,6 +596,9 @@ next_record(struct mdf_stream *s)
 	for (int guard = 0; guard < 1024; guard++) {
 		struct mdf_record r;
 		enum spool_err e;
+
+		if (memq_next(s))
+			return 1;
 
 		e = spool_read_next(s->sp, s->rbuf, SPOOL_RECORD_MAX, &len, &recno);
 		if (e == SPOOL_E_EMPTY)
@@ -659,6 +695,10 @@ record_done(struct mdf_stream *s)
 		s->st.resent_records++;
 	else
 		s->max_sent = s->rec_no;
+	if (s->rec_mem) {
+		mdf_memq_pop(s);	/* it was the oldest held */
+		s->rec_mem = 0;
+	}
 	s->have_rec = 0;
 }
 

@@ -215,3 +215,25 @@ mdf_batch_seal(struct mdf_batch *b, uint64_t epoch, const uint8_t **p, size_t *l
 	*p = b->buf;
 	*len = b->len;
 }
+
+uint8_t *
+mdf_batch_swap_buf(struct mdf_batch *b, uint8_t *buf)
+{
+	uint8_t *old = b->buf;
+	b->buf = buf;
+	mdf_batch_reset(b);
+	return old;
+}
+
+struct ovt_cursor
+mdf_record_pdus_own(const uint8_t *p, size_t len)
+{
+	struct ovt_cursor c, pdus;
+	uint32_t plen;
+
+	cur_init(&c, p, len);
+	if (!cur_skip(&c, MDF_REC_HDR - 4) || !cur_get_u32(&c, &plen) ||
+	    !cur_get_sub(&c, &pdus, plen))
+		cur_init(&pdus, p, 0);
+	return pdus;
+}

@@ -127,5 +127,11 @@ int mdf_batch_full(const struct mdf_batch *b);
 void mdf_batch_seal(struct mdf_batch *b, uint64_t epoch, const uint8_t **p, size_t *len);
 /* Empties the batch for the next record. */
 void mdf_batch_reset(struct mdf_batch *b);
+/* Gives the batch buffer (holding the sealed record) to the caller and continues with buf,
+ * which must have b->cap octets; then reset.  Returns the old buffer. */
+uint8_t *mdf_batch_swap_buf(struct mdf_batch *b, uint8_t *buf);
+/* The PS-PDU region of a record this process built and sealed (no checks: not for bytes read
+ * back from anywhere, which go through mdf_record_parse). */
+struct ovt_cursor mdf_record_pdus_own(const uint8_t *p, size_t len);
 
 #endif

@@ -21,17 +21,29 @@ struct mdf_seqtab {
 	size_t count, max;
 	struct chunk *chunks;
 	struct mdf_cin *free;
+	uint64_t removals;	/* entries removed so far (mdf_seqtab_removals) */
 };
 
 static uint64_t
 key_hash(const uint8_t *liid, size_t len, uint32_t cin)
 {
-	/* FNV-1a over the LIID, then mixed with the CIN (already a keyed hash) by a 64-bit
-	 * finaliser so that the low bits index well. */
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= liid[i];
-		h *= 0x100000001b3ULL;
+	/* The LIID 8 octets at a time (a multiply each: a LIID is up to 25 octets), then mixed
+	 * with the CIN (already a keyed hash) by a 64-bit finaliser so that the low bits index
+	 * well.  In memory only: nothing stores it. */
+	uint64_t h = 0xcbf29ce484222325ULL ^ len;
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, liid, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		liid += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		uint64_t w = 0;
+		memcpy(&w, liid, len);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
 	}
 	h ^= (uint64_t)cin * 0x9e3779b97f4a7c15ULL;
 	h ^= h >> 33;
@@ -181,6 +193,7 @@ remove_at(struct mdf_seqtab *t, size_t i)
 	e->free_next = t->free;
 	t->free = e;
 	t->count--;
+	t->removals++;
 }
 
 void
@@ -198,6 +211,12 @@ size_t
 mdf_seqtab_count(const struct mdf_seqtab *t)
 {
 	return t->count;
+}
+
+uint64_t
+mdf_seqtab_removals(const struct mdf_seqtab *t)
+{
+	return t->removals;
 }
 
 size_t

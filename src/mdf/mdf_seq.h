@@ -48,6 +48,9 @@ struct mdf_cin *mdf_seqtab_add(struct mdf_seqtab *, const struct hi2_pshdr *hdr,
 void mdf_seqtab_remove(struct mdf_seqtab *, struct mdf_cin *);
 
 size_t mdf_seqtab_count(const struct mdf_seqtab *);
+/* Entries removed so far (remove and evict): a pointer from find or add stays valid while this
+ * number is unchanged, which lets a caller cache it. */
+uint64_t mdf_seqtab_removals(const struct mdf_seqtab *);
 size_t mdf_seqtab_max(const struct mdf_seqtab *);
 
 /* Calls cb for every entry (any order); cb must not add or remove.  Stops when cb returns

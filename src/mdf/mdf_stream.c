@@ -2,13 +2,16 @@
  * A delivery stream's state: spool, batch, recent-set, recovery at open, checkpoint and the
  * rule that decides what the spool may forget (contract in mdf_stream.h).
  *
- * Order of events for one PDU copy: recent-set check -> PS-PDU encoded straight into the batch
- * buffer with the caller's counter -> recent-set updated -> at the end of the loop iteration
- * (or when the batch is full) one spool append for the batch, tagged with the round's epoch ->
- * the core appends the round's commit to its journal -> the link reads the record back and
- * sends it.  A crash before the commit leaves records of an uncommitted epoch: at the next open
- * they are void (never sent, never rolled forward), and the POI's resend mediates their PDUs
- * again with the same sequence numbers, since the counters only ever reflect committed records.
+ * Order of events for one PDU copy: PS-PDU encoded straight into the batch buffer's free
+ * space with the caller's counter -> recent-set check (a duplicate leaves it unaccepted) ->
+ * accepted, recent-set updated -> at the end of the loop iteration (or when the batch is full)
+ * one spool append for the batch, tagged with the round's epoch -> the core appends the round's
+ * commit to its journal -> the link sends the record once the round is committed (and
+ * durable): from memory if it is still held there (memq, appended while the link was up), else
+ * read back from the spool.  A crash before the commit leaves records of an uncommitted epoch:
+ * at the next open they are void (never sent, never rolled forward), and the POI's resend
+ * mediates their PDUs again with the same sequence numbers, since the counters only ever
+ * reflect committed records.
  */
 #include "mdf/mdf_stream_int.h"
 
@@ -112,6 +115,50 @@ retain_push(struct mdf_stream *s, uint64_t recno, uint32_t nfp)
 
 /* ------------------------------------------------------------------ batches */
 
+/* Keeps the record just appended for the link: the batch buffer holding it joins the queue
+ * and the batch continues in a spare one, the most recently freed (still warm in the caches). */
+static void
+memq_push(struct mdf_stream *s, uint64_t recno, uint64_t epoch, size_t len)
+{
+	struct memrec *m;
+	uint8_t *spare;
+
+	if (s->ls != L_UP || s->mq_n == MDF_MEMQ)
+		return;
+	if (s->mq_nfree > 0) {
+		spare = s->mq_free[--s->mq_nfree];
+	} else {
+		if (s->mq_bufs == MDF_MEMQ || (spare = malloc(s->batch.cap)) == NULL)
+			return;
+		s->mq_bufs++;
+	}
+	m = &s->memq[(s->mq_head + s->mq_n) % MDF_MEMQ];
+	m->buf = mdf_batch_swap_buf(&s->batch, spare);
+	m->recno = recno;
+	m->epoch = epoch;
+	m->len = len;
+	m->pdus = mdf_record_pdus_own(m->buf, len);
+	s->mq_n++;
+}
+
+void
+mdf_memq_pop(struct mdf_stream *s)
+{
+	struct memrec *m = &s->memq[s->mq_head];
+
+	s->mq_free[s->mq_nfree++] = m->buf;
+	m->buf = NULL;
+	s->mq_head = (s->mq_head + 1) % MDF_MEMQ;
+	s->mq_n--;
+}
+
+void
+mdf_memq_clear(struct mdf_stream *s)
+{
+	while (s->mq_n > 0)
+		mdf_memq_pop(s);
+}
+
 static int
 batch_append(struct mdf_stream *s)
 {
@@ -141,6 +188,8 @@ batch_append(struct mdf_stream *s)
 			e = spool_append(s->sp, p, len, &recno);
 		}
 	}
+	if (e == SPOOL_OK)
+		memq_push(s, recno, s->env->epoch, len);
 	if (e == SPOOL_OK || (e == SPOOL_E_IO && recno != 0)) {
 		s->appended = recno;
 		s->st.appends++;
@@ -184,29 +233,22 @@ mdf_stream_put(struct mdf_stream *s, struct mdf_cin *e, uint32_t seq, struct mdf
 	struct ovt_builder b;
 	struct hi2_diag diag;
 
-	if (fp != 0 && mdf_dedup_seen(&s->dedup, fp)) {
-		s->st.duplicates++;
-		return MDF_DROP_DUPLICATE;
-	}
 	if (s->sp == NULL || s->st.broken) {
+		if (fp != 0 && mdf_dedup_seen(&s->dedup, fp)) {
+			s->st.duplicates++;
+			return MDF_DROP_DUPLICATE;
+		}
 		why = s->sp == NULL ? MDF_DROP_NO_SPOOL : MDF_DROP_SPOOL_ERROR;
 		goto drop;
 	}
 	if (mdf_batch_full(&s->batch))
 		batch_append(s);
+	/* The PS-PDU is encoded into the batch's free space first and only accepted below
+	 * (mdf_batch_add): the recent-set lookup comes after the encoding, so that the cache
+	 * miss it usually takes (the core prefetched its line) overlaps the encoding work.  A
+	 * duplicate leaves nothing behind: free space is overwritten by the next PDU. */
 	for (int attempt = 0;; attempt++) {
 		enum hi2_err he;
-		if (mdf_batch_seq(&s->batch, e->hs.liid, e->hs.hdr.liid.len, e->hs.hdr.cin,
-		    &e->batch_gen, &e->batch_slot) != 0) {
-			/* No sequence slot left: cannot happen while npdu < max (a PDU takes at
-			 * most one slot), but a new batch always has room. */
-			if (attempt > 0) {
-				why = MDF_DROP_ENCODE;
-				goto drop;
-			}
-			batch_append(s);
-			continue;
-		}
 		mdf_batch_space(&s->batch, &b);
 		e->hs.hdr.seq = seq;
 		if ((he = mdf_item_encode(it, &e->hs, &b, &diag)) == HI2_OK)
@@ -214,15 +256,29 @@ mdf_stream_put(struct mdf_stream *s, struct mdf_cin *e, uint32_t seq, struct mdf
 		/* Out of room in a non-empty batch: seal it and try once more in a new one.
 		 * (Cannot happen either: a batch below MDF_BATCH_BYTES has room for a PS-PDU of
 		 * the largest X2/X3 PDU the receiver accepts.) */
+		e->hs.hdr.seq = seq;
 		if (he != HI2_E_SPACE || attempt > 0 || mdf_batch_empty(&s->batch)) {
 			why = MDF_DROP_ENCODE;
 			goto drop;
 		}
 		batch_append(s);
 	}
+	if (fp != 0 && mdf_dedup_seen(&s->dedup, fp)) {
+		e->hs.hdr.seq = seq;	/* the number stays free */
+		s->st.duplicates++;
+		return MDF_DROP_DUPLICATE;
+	}
+	/* The batch's sequence entry for this counter.  Cannot fail: the batch has fewer than
+	 * MDF_BATCH_MAX_PDUS PDUs (a PDU takes at most one entry) and routes' LIIDs are valid. */
+	if (mdf_batch_seq(&s->batch, e->hs.liid, e->hs.hdr.liid.len, e->hs.hdr.cin,
+	    &e->batch_gen, &e->batch_slot) != 0) {
+		e->hs.hdr.seq = seq;
+		why = MDF_DROP_ENCODE;
+		goto drop;
+	}
 	mdf_batch_add(&s->batch, bld_len(&b), fp, e->batch_slot, e->hs.hdr.seq);
 	if (fp != 0)
-		mdf_dedup_add(&s->dedup, fp);
+		mdf_dedup_add_new(&s->dedup, fp);	/* seen() said absent, above */
 	s->st.pdus++;
 	(void)now_ms;
 	if (mdf_batch_full(&s->batch))
@@ -512,6 +568,9 @@ mdf_stream_close(struct mdf_stream *s)
 	}
 	mdf_batch_cleanup(&s->batch);
 	mdf_dedup_cleanup(&s->dedup);
+	mdf_memq_clear(s);
+	for (size_t i = 0; i < s->mq_nfree; i++)
+		free(s->mq_free[i]);
 	free(s->voids);
 	free(s->ret);
 	free(s->rbuf);

@@ -124,6 +124,7 @@ struct mdf_stream_stats {
 	uint64_t ckpt;			/* records whose counters are in the state database */
 	uint64_t sent_records, sent_bytes;
 	uint64_t resent_records;	/* sent again after a reconnection */
+	uint64_t mem_records;		/* of sent_records, sent from memory (no read-back) */
 	uint64_t connects, connect_failures, disconnects;
 	uint64_t ka_sent, ka_acked, ka_timeouts, ka_unmatched;
 	uint64_t lemf_keepalives;	/* keep-alives from the LEMF, answered */

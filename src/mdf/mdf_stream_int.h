@@ -36,6 +36,19 @@ struct void_range {
 	uint64_t first, last;
 };
 
+/* Records appended while the link is up stay in memory for it (their batch buffer changes
+ * hands instead of being reused), so the link sends them without reading them back from the
+ * spool (docs/mdf.md "Delivery to the LEMF").  At most MDF_MEMQ, each of the batch's capacity,
+ * allocated on first use; beyond that the link reads from the spool as before. */
+#define MDF_MEMQ	8
+
+struct memrec {
+	uint8_t *buf;		/* the sealed record (batch capacity octets) */
+	uint64_t recno, epoch;
+	size_t len;		/* record length, as appended */
+	struct ovt_cursor pdus;	/* its PS-PDUs */
+};
+
 struct mdf_stream {
 	struct ev_loop *loop;
 	struct mdf_stream_env *env;
@@ -87,8 +100,14 @@ struct mdf_stream {
 	uint64_t timer;
 	int confirmed;			/* the LEMF answered a keep-alive on this connection */
 
+	struct memrec memq[MDF_MEMQ];	/* ring of appended records, oldest at mq_head */
+	size_t mq_head, mq_n;
+	uint8_t *mq_free[MDF_MEMQ];	/* spare buffers, the most recently used on top */
+	size_t mq_nfree, mq_bufs;	/* spare; allocated in all (queued + spare) */
+
 	uint8_t *rbuf;			/* SPOOL_RECORD_MAX: the record being sent */
 	int have_rec;
+	int rec_mem;			/* it is memq[mq_head], not rbuf */
 	uint64_t rec_no;
 	uint64_t rec_epoch;
 	struct ovt_cursor rec;		/* PS-PDU octets still to write */
@@ -127,6 +146,10 @@ void mdf_stream_event(struct mdf_stream *, enum mdf_stream_event, const char *de
 void mdf_stream_delivered(struct mdf_stream *, uint64_t recno);
 /* 1 if recno is in a void range. */
 int mdf_stream_is_void(const struct mdf_stream *, uint64_t recno);
+
+/* Drops the oldest record held in memory / all of them (their buffers become spare). */
+void mdf_memq_pop(struct mdf_stream *);
+void mdf_memq_clear(struct mdf_stream *);
 
 /* mdf_link.c */
 int mdf_link_init(struct mdf_stream *, const struct mdf_stream_config *, char *err,

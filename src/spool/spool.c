@@ -702,6 +702,7 @@ spool_append(struct spool *sp, const void *data, size_t len, uint64_t *out_recno
 		return spool_fail(&sp->err, SPOOL_E_IO, saved, t->first, t->size, recno,
 		    "cannot write record");
 	}
+	sp->recent[recno % SPOOL_RECENT] = (struct spool_recent){recno, t->first, t->size, len};
 	t->size += framed;
 	sp->bytes += framed;
 	sp->next_recno++;

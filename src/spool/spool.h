@@ -157,6 +157,18 @@ uint64_t spool_durable(const struct spool *sp);
 enum spool_err spool_read_next(struct spool *sp, void *buf, size_t cap, size_t *out_len,
     uint64_t *out_recno);
 
+/* The record number spool_read_next would return next (if it exists). */
+uint64_t spool_read_pos(const struct spool *sp);
+
+/* Moves the reader past record recno without reading it, for a caller that still holds the
+ * record's len octets in memory exactly as it passed them to spool_append through this handle
+ * (so they need no read-back and no checksum pass: they never left memory).  recno must be the
+ * reader's next record, and one of the last SPOOL_RECENT appends whose length and place the
+ * spool remembers; otherwise SPOOL_E_INVAL, nothing changes, and the caller reads it with
+ * spool_read_next as usual. */
+#define SPOOL_RECENT 64
+enum spool_err spool_read_skip(struct spool *sp, uint64_t recno, size_t len);
+
 /* Moves the reader back to the first unacknowledged record: after an abrupt disconnect, the
  * caller rewinds and resends everything after the last acknowledgement (the unacknowledged
  * window), since the kernel may not have delivered it. */

@@ -88,6 +88,14 @@ struct spool {
 	uint64_t rd_off;
 	uint64_t rd_next;
 
+	/* where the last SPOOL_RECENT appends went (spool_read_skip), by recno % SPOOL_RECENT */
+	struct spool_recent {
+		uint64_t recno;		/* 0: none */
+		uint64_t seg_first;	/* its segment */
+		uint64_t off;		/* offset of its frame header */
+		uint64_t len;		/* payload octets */
+	} recent[SPOOL_RECENT];
+
 	struct spool_rcache rc;
 	struct spool_stats st;
 	struct spool_error err;

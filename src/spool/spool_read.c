@@ -90,21 +90,39 @@ rc_crc(struct spool *sp, int fd, uint64_t key, uint64_t off, uint64_t n, uint64_
 	return 0;
 }
 
-/* Copies n bytes at off into the builder. */
+/* Copies n bytes at off (off + n <= limit) into buf: what the cache window already holds
+ * from off on, then the rest with pread straight into buf (a record payload is read once by
+ * the kernel, not once into the window and once more out of it). */
 static int
-rc_copy(struct spool *sp, int fd, uint64_t key, uint64_t off, uint64_t n, uint64_t limit,
-    struct ovt_builder *b)
+rc_copy(struct spool *sp, int fd, uint64_t key, uint64_t off, size_t n, uint64_t limit,
+    uint8_t *buf)
 {
-	while (n > 0) {
-		size_t chunk = n > SPOOL_RCACHE_SIZE ? SPOOL_RCACHE_SIZE : (size_t)n;
-		struct ovt_cursor c;
-		if (spool_rc_get(sp, fd, key, off, chunk, limit, &c) != 0)
-			return -1;
-		bld_add_bytes(b, cur_data(&c), cur_len(&c));
-		off += chunk;
-		n -= chunk;
+	struct spool_rcache *rc = &sp->rc;
+	size_t done = 0;
+
+	if (off > limit || limit - off < n) {
+		errno = EINVAL;
+		return -1;
 	}
-	return bld_ok(b) ? 0 : -1;
+	if (rc->valid && rc->key == key && off >= rc->off && off - rc->off < rc->len) {
+		size_t have = rc->len - (size_t)(off - rc->off);
+		done = have < n ? have : n;
+		memcpy(buf, rc->buf + (off - rc->off), done);
+	}
+	while (done < n) {
+		ssize_t r = pread(fd, buf + done, n - done, (off_t)(off + done));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0) {
+			errno = EIO;	/* the file is shorter than what we appended to it */
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -151,13 +169,11 @@ spool_rec_read(struct spool *sp, int fd, uint64_t key, uint64_t off, uint64_t li
 	}
 	crc = h.crc_hdr;
 	if (mode == SPOOL_REC_COPY) {
-		struct ovt_builder b;
 		if (cap < h.len) {
 			r->why = "caller buffer too small";
 			return SPOOL_REC_BUFSMALL;
 		}
-		bld_init_fixed(&b, buf, h.len);
-		if (rc_copy(sp, fd, key, off + SPOOL_REC_HDRLEN, h.len, limit, &b) != 0) {
+		if (rc_copy(sp, fd, key, off + SPOOL_REC_HDRLEN, h.len, limit, buf) != 0) {
 			r->why = "cannot read record payload";
 			return SPOOL_REC_IO;
 		}
@@ -330,6 +346,51 @@ spool_read_next(struct spool *sp, void *buf, size_t cap, size_t *out_len, uint64
 		sp->rd_pos = 1;
 	}
 	return spool_fail(&sp->err, SPOOL_E_CORRUPT, 0, 0, 0, sp->rd_next, "reader loop bound");
+}
+
+uint64_t
+spool_read_pos(const struct spool *sp)
+{
+	return sp->rd_next;
+}
+
+enum spool_err
+spool_read_skip(struct spool *sp, uint64_t recno, size_t len)
+{
+	const struct spool_recent *r;
+	size_t i;
+	enum spool_err e;
+
+	if (sp == NULL)
+		return SPOOL_E_INVAL;
+	r = &sp->recent[recno % SPOOL_RECENT];
+	if (sp->rd_stuck || recno == 0 || recno != sp->rd_next || recno >= sp->next_recno ||
+	    r->recno != recno || r->len != len)
+		return SPOOL_E_INVAL;
+	/* Where the reader must stand: the record's segment, at its frame header (or at the end
+	 * of the previous segment when the record starts a new one; or anywhere after a reset,
+	 * since the record's place is known). */
+	if (sp->rd_pos && sp->segs[sp->rd_seg].first == r->seg_first) {
+		i = sp->rd_seg;
+		if (sp->rd_off != r->off)
+			return SPOOL_E_INVAL;	/* not where the record was written */
+	} else {
+		i = seg_find(sp, recno);
+		if (i == sp->nsegs || sp->segs[i].first != r->seg_first ||
+		    (sp->rd_pos && !(i == sp->rd_seg + 1 &&
+		    sp->rd_off == sp->segs[sp->rd_seg].size)))
+			return SPOOL_E_INVAL;
+	}
+	if (r->off + SPOOL_REC_HDRLEN + r->len > sp->segs[i].size)
+		return SPOOL_E_INVAL;		/* cannot happen: the segment holds it */
+	if (i != sp->rd_seg || !sp->rd_pos) {
+		if ((e = reader_open_seg(sp, i)) != SPOOL_OK)
+			return e;
+	}
+	sp->rd_off = r->off + SPOOL_REC_HDRLEN + r->len;
+	sp->rd_pos = 1;
+	sp->rd_next++;
+	return SPOOL_OK;
 }
 
 void

@@ -381,6 +381,51 @@ test_period_and_changes(void **state)
 	assert_int_equal(st->drops[MDF_DROP_NO_TASK], 1);
 }
 
+/* Two mediation details of one task (two LIIDs) to the same destination: each LIID gets its
+ * own copy on the shared stream, and a POI resend is still a duplicate for both. */
+static void
+test_two_liids_one_destination(void **state)
+{
+	struct fx *f = *state;
+	const struct mdf_core_stats *st = mdf_core_stats(f->core);
+	struct x1_event ev;
+	struct x1_task t;
+	char now[X1_TS_LEN + 1];
+	struct seen a;
+	int na = 0, nb = 0;
+
+	task(&t, NULL);
+	uuid_parse(D1, t.med[1].dids[0]);	/* LIID-B to D1 as well */
+	x1_timestamp_now(now);
+	assert_int_equal(x1_store_begin(f->store), X1S_OK);
+	assert_int_equal(x1_store_task_replace(f->store, &t, "a", now), X1S_OK);
+	assert_int_equal(x1_store_commit(f->store), X1S_OK);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = X1_EV_TASK_MODIFIED;
+	ev.task = &t;
+	f->hooks.changed(f->hooks.arg, &ev);
+	conn_up(f, 1, "poi-1", 1);
+	send_pdu(f, 1, X2X3_TYPE_X2, 0, 7, 1735689600);
+	send_pdu(f, 1, X2X3_TYPE_X3, 1, 7, 1735689601);
+	assert_true(tm_run_until(f->loop, delivered, f, 5000));
+	assert_int_equal(st->mediated, 2);
+	assert_int_equal(st->copies, 4);
+	assert_int_equal(st->duplicates, 0);
+	collect(&f->lemf1, &a);
+	assert_int_equal(a.n, 4);
+	for (int i = 0; i < a.n; i++) {
+		if (strcmp(a.liid[i], "LIID-A") == 0)
+			na++;
+		else if (strcmp(a.liid[i], "LIID-B") == 0)
+			nb++;
+	}
+	assert_int_equal(na, 2);
+	assert_int_equal(nb, 2);
+	send_pdu(f, 1, X2X3_TYPE_X3, 1, 7, 1735689601);	/* the POI resends */
+	assert_int_equal(st->duplicates, 1);
+	assert_int_equal(st->copies, 4);
+}
+
 static void
 test_restart_continues(void **state)
 {
@@ -413,6 +458,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_period_and_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_continues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_liids_one_destination, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -356,6 +356,49 @@ test_deliver(void **state)
 	assert_int_equal(f->events[MDF_SEV_CONNECTED], 1);
 }
 
+static int
+stream_up(void *arg)
+{
+	struct fx *f = arg;
+	struct mdf_stream_stats st;
+	mdf_stream_stats(f->s, &st);
+	return st.up && st.ka_acked > 0;
+}
+
+/* Records appended while the link is up are sent from memory (no read-back); more than it
+ * holds at once go through the spool; both interleave in record order. */
+static void
+test_deliver_memory(void **state)
+{
+	struct fx *f = *state;
+	struct mdf_stream_stats st;
+	size_t dups;
+
+	assert_int_equal(tm_lemf_start(&f->lemf, f->loop, NULL, 0), 0);
+	open_stream(f, f->lemf.port);
+	assert_true(tm_run_until(f->loop, stream_up, f, 10000));
+	/* One record per commit, the loop running in between: all from memory. */
+	for (int r = 0; r < 20; r++) {
+		put(f, 30, 3, 1);
+		for (int i = 0; i < 3; i++)
+			ev_run_once(f->loop);
+	}
+	assert_true(tm_run_until(f->loop, all_delivered, f, 10000));
+	mdf_stream_stats(f->s, &st);
+	assert_int_equal(st.appended, st.delivered);
+	assert_true(st.mem_records > 0);
+	uint64_t mem1 = st.mem_records, sent1 = st.sent_records;
+	/* 60 records at once: more than memory holds, the rest read back from the spool. */
+	put(f, 3000, 3, 1);
+	assert_true(tm_run_until(f->loop, all_delivered, f, 10000));
+	mdf_stream_stats(f->s, &st);
+	assert_true(st.mem_records > mem1);
+	assert_true(st.sent_records - sent1 > st.mem_records - mem1);
+	assert_int_equal(st.resent_records, 0);
+	assert_int_equal(check_lemf(f, &dups, 1), 3600);
+	assert_int_equal(dups, 0);
+}
+
 static void
 test_down_then_up(void **state)
 {
@@ -382,6 +425,7 @@ test_down_then_up(void **state)
 	assert_int_equal(dups, 0);
 	mdf_stream_stats(f->s, &st);
 	assert_true(st.connect_failures > 0);
+	assert_int_equal(st.mem_records, 0);	/* appended while down: from the spool */
 }
 
 static void
@@ -666,6 +710,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_deliver, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_then_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uncommitted, setup, teardown),

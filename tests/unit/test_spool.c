@@ -198,6 +198,29 @@ test_crc32c_vectors(void **state)
 			assert_int_equal(spool_crc32c(spool_crc32c(0, buf, cut), buf + cut, n - cut),
 			    whole);
 	}
+
+	/* Long buffers go through the interleaved lanes (3 x 256 and 3 x 8192 octets): every
+	 * length around the lane boundaries, at odd offsets, split at a random point. */
+	size_t big = 3 * 8192 * 2 + 3 * 256 * 2 + 64;
+	uint8_t *lb = malloc(big + 8);
+	assert_non_null(lb);
+	for (size_t i = 0; i < big + 8; i++) {
+		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+		lb[i] = (uint8_t)s;
+	}
+	static const size_t around[] = {3 * 256, 3 * 8192, 2 * 3 * 8192, 3 * 8192 + 3 * 256};
+	for (size_t k = 0; k < sizeof(around) / sizeof(around[0]); k++)
+		for (size_t n = around[k] - 17; n <= around[k] + 17 && n <= big; n++) {
+			size_t off = n % 7;
+			uint32_t whole = spool_crc32c_sw(0, lb + off, n);
+			assert_int_equal(spool_crc32c(0, lb + off, n), whole);
+			size_t cut = (size_t)(s % (n + 1));
+			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+			assert_int_equal(spool_crc32c(spool_crc32c(0, lb + off, cut), lb + off + cut,
+			    n - cut), whole);
+		}
+	assert_int_equal(spool_crc32c(0xdeadbeef, lb, big), spool_crc32c_sw(0xdeadbeef, lb, big));
+	free(lb);
 }
 
 static void
@@ -526,6 +549,70 @@ test_read_while_appending(void **state)
 	tdir_remove(&t);
 }
 
+/* spool_read_skip: the reader moves past records the caller holds in memory, in the middle of
+ * a segment, across segment boundaries and after a rewind; anything it cannot vouch for is
+ * refused without moving the reader, and the records read normally afterwards are the right
+ * ones. */
+static void
+test_read_skip(void **state)
+{
+	struct tdir t;
+	struct spool_cfg cfg;
+	struct spool *sp;
+	uint64_t n;
+
+	(void)state;
+	tdir_make(&t);
+	small_cfg(&cfg);
+	sp = open_ok(&t, &cfg);
+	for (n = 1; n <= 40; n++)	/* about 7 records per 8 KiB segment */
+		append_rec(sp, n);
+	read_expect(sp, 1);
+	assert_int_equal(spool_read_pos(sp), 2);
+	assert_int_equal(spool_read_skip(sp, 2, rec_len(2)), SPOOL_OK);
+	/* Not the next record, a wrong length, never appended: refused, reader unchanged. */
+	assert_int_equal(spool_read_skip(sp, 4, rec_len(4)), SPOOL_E_INVAL);
+	assert_int_equal(spool_read_skip(sp, 3, rec_len(3) + 1), SPOOL_E_INVAL);
+	assert_int_equal(spool_read_skip(sp, 41, 300), SPOOL_E_INVAL);
+	assert_int_equal(spool_read_pos(sp), 3);
+	read_expect(sp, 3);
+	/* Skipping everything up to 30 crosses several segment boundaries. */
+	for (n = 4; n <= 30; n++)
+		assert_int_equal(spool_read_skip(sp, n, rec_len(n)), SPOOL_OK);
+	read_expect(sp, 31);
+	/* Alternating, to the end. */
+	for (n = 32; n <= 40; n++) {
+		if (n % 2)
+			read_expect(sp, n);
+		else
+			assert_int_equal(spool_read_skip(sp, n, rec_len(n)), SPOOL_OK);
+	}
+	read_empty(sp);
+	/* After a rewind the reader is not positioned: a skip positions it directly. */
+	spool_rewind(sp);
+	assert_int_equal(spool_read_pos(sp), 1);
+	assert_int_equal(spool_read_skip(sp, 1, rec_len(1)), SPOOL_OK);
+	read_expect(sp, 2);
+	spool_rewind(sp);
+	for (n = 1; n <= 20; n++)
+		read_expect(sp, n);
+	assert_int_equal(spool_read_skip(sp, 21, rec_len(21)), SPOOL_OK);
+	read_expect(sp, 22);
+	/* Only the last SPOOL_RECENT appends are remembered. */
+	for (n = 41; n <= 41 + SPOOL_RECENT; n++)
+		append_rec(sp, n);
+	spool_rewind(sp);
+	assert_int_equal(spool_read_skip(sp, 1, rec_len(1)), SPOOL_E_INVAL);
+	read_expect(sp, 1);
+	assert_int_equal(spool_close(sp), SPOOL_OK);
+	/* A new handle remembers nothing it did not append itself. */
+	sp = open_ok(&t, &cfg);
+	assert_int_equal(spool_read_skip(sp, 1, rec_len(1)), SPOOL_E_INVAL);
+	read_expect(sp, 1);
+	assert_int_equal(spool_close(sp), SPOOL_OK);
+	tdir_remove(&t);
+}
+
 static void
 test_rewind_window(void **state)
 {
@@ -783,6 +870,7 @@ main(void)
 		cmocka_unit_test(test_size_bound),
 		cmocka_unit_test(test_read_while_appending),
 		cmocka_unit_test(test_rewind_window),
+		cmocka_unit_test(test_read_skip),
 		cmocka_unit_test(test_sync_policies),
 		cmocka_unit_test(test_write_failure_rollback),
 		cmocka_unit_test(test_lock),
