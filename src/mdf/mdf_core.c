@@ -617,6 +617,19 @@ mdf_core_x1_hooks(struct mdf_core *c, struct x1_hooks *out)
 
 /* ------------------------------------------------------------------ POI connections */
 
+/* With TLS only the POIs named in accepted_pois may deliver; without TLS there is no
+ * identity, and an empty list admits every POI (lab only). */
+static int
+poi_allowed(const struct mdf_core *c, const struct x2x3_peer *peer)
+{
+	if (!peer->tls)
+		return c->cfg->npois == 0;
+	for (size_t i = 0; i < c->cfg->npois; i++)
+		if (strcmp(c->cfg->pois[i], peer->cn) == 0)
+			return 1;
+	return 0;
+}
+
 void
 mdf_core_on_conn(void *arg, const struct x2x3_peer *peer, enum x2x3_conn_event ev,
     enum x2x3_err reason, const char *detail)
@@ -636,12 +649,9 @@ mdf_core_on_conn(void *arg, const struct x2x3_peer *peer, enum x2x3_conn_event e
 			c->conns = n;
 			c->capconns = ncap;
 		}
-		/* With TLS only the POIs named in accepted_pois may deliver; without TLS
-		 * there is no identity, and an empty list admits every POI (lab only). */
-		ci.allowed = peer->tls ? 0 : c->cfg->npois == 0;
-		for (size_t i = 0; i < c->cfg->npois; i++)
-			if (strcmp(c->cfg->pois[i], peer->cn) == 0)
-				ci.allowed = 1;
+		/* mdf_core_accept_peer() normally refused an unknown POI already; this
+		 * check stays for receivers configured without it. */
+		ci.allowed = poi_allowed(c, peer);
 		ci.poi = mdf_siphash(c->key, peer->cn, strlen(peer->cn));
 		c->conns[c->nconns++] = ci;
 		c->last_conn = NULL;
@@ -668,6 +678,19 @@ mdf_core_on_conn(void *arg, const struct x2x3_peer *peer, enum x2x3_conn_event e
 			mdf_core_note(c, 0, "X2/X3 connection %" PRIu64 " from %s dropped: %s (%s)",
 			    peer->id, peer->addr, x2x3_errname(reason), detail);
 	}
+}
+
+int
+mdf_core_accept_peer(void *arg, const struct x2x3_peer *peer)
+{
+	struct mdf_core *c = arg;
+
+	if (poi_allowed(c, peer))
+		return 0;
+	c->st.poi_conns_refused++;
+	mdf_core_note(c, 1, "ALARM X2/X3 connection from %s:%u refused: certificate CN '%s' not in "
+	    "x2x3.accepted_pois", peer->addr, peer->port, peer->tls ? peer->cn : "(plaintext)");
+	return -1;
 }
 
 static struct conninfo *

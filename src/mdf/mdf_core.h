@@ -103,6 +103,10 @@ void mdf_core_on_pdu(void *core, const struct x2x3_peer *peer, const struct x2x3
 		     struct ovt_cursor raw);
 void mdf_core_on_conn(void *core, const struct x2x3_peer *peer, enum x2x3_conn_event ev,
 		      enum x2x3_err reason, const char *detail);
+/* cfg.accept_peer: 0 for a POI that x2x3.accepted_pois admits (over TLS, by certificate CN;
+ * without TLS only when the list is empty), else -1 with an alarm and poi_conns_refused
+ * counted: the receiver then closes the connection before reading any PDU. */
+int mdf_core_accept_peer(void *core, const struct x2x3_peer *peer);
 
 /* End of every loop iteration: appends every open batch (one spool record per stream) and
  * commits the round in the journal. */

@@ -313,6 +313,7 @@ cmd_mdf(int argc, char **argv)
 	rc2.defer_acks = 1;	/* a keepalive is acked once what came before is durable */
 	rc2.on_pdu = mdf_core_on_pdu;
 	rc2.on_conn = mdf_core_on_conn;
+	rc2.accept_peer = mdf_core_accept_peer;
 	rc2.arg = r.core;
 	if ((rx = x2x3_receiver_new(r.loop, &rc2, &x2e)) == NULL) {
 		log_warnx("x2x3 listen %s:%u: %s%s%s", r.cfg.x2x3_host, r.cfg.x2x3_port,

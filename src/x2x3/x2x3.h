@@ -123,6 +123,7 @@ enum x2x3_err {
 	/* Used by x2x3_receiver_ack (deferred acknowledgements): */
 	X2X3_E_NO_CONN,		/* no open connection with that id (it closed: the POI resends) */
 	X2X3_E_NOT_PENDING,	/* no keepalive with that sequence number awaits an ack */
+	X2X3_E_PEER_REFUSED,	/* authenticated, but the application does not accept this peer */
 	X2X3_E_COUNT
 };
 

@@ -43,6 +43,7 @@ static const struct {
 	[X2X3_E_BACKLOG] = {"backlog", "peer does not read keepalive acknowledgements"},
 	[X2X3_E_NO_CONN] = {"no_conn", "no such connection"},
 	[X2X3_E_NOT_PENDING] = {"not_pending", "no keepalive with that sequence number awaits an ack"},
+	[X2X3_E_PEER_REFUSED] = {"peer_refused", "peer not accepted"},
 };
 
 const char *

@@ -121,6 +121,10 @@ conn_handshake(struct rconn *c)
 		conn_drop(c, X2X3_E_TLS, "client certificate has no usable CN");
 		return;
 	}
+	if (r->cfg.accept_peer != NULL && r->cfg.accept_peer(r->cfg.arg, &c->peer) != 0) {
+		conn_drop(c, X2X3_E_PEER_REFUSED, "peer not accepted");
+		return;
+	}
 	c->state = C_UP;
 	c->last_rx = ev_now_ms();
 	r->st.up++;

@@ -73,6 +73,11 @@ struct x2x3_receiver_config {
 	 * are valid only during the call. */
 	void (*on_pdu)(void *arg, const struct x2x3_peer *peer, const struct x2x3_pdu *pdu,
 		       struct ovt_cursor raw);
+	/* Optional: called once the peer's identity is known (after the TLS handshake), before
+	 * X2X3_CONN_UP; non-zero refuses the peer: the connection is dropped at once with
+	 * X2X3_E_PEER_REFUSED (counted in dropped[], reported by on_conn as CLOSED), before any
+	 * of its bytes is read as a PDU.  Must not call back into the receiver. */
+	int (*accept_peer)(void *arg, const struct x2x3_peer *peer);
 	/* Optional connection events; detail is safe to log. */
 	void (*on_conn)(void *arg, const struct x2x3_peer *peer, enum x2x3_conn_event ev,
 			enum x2x3_err reason, const char *detail);
