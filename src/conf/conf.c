@@ -297,6 +297,23 @@ fail:
 	return NULL;
 }
 
+int
+conf_apply(struct conf *c, const char *path, int (*fn)(struct conf *, void *), void *arg,
+	   char *err, size_t errlen)
+{
+	if (c == NULL)
+		return -1;
+	int r = fn(c, arg);
+	if (r < 0) {
+		if (path != NULL)
+			snprintf(err, errlen, "%s: %s", path, c->err);
+		else
+			snprintf(err, errlen, "%s", c->err);
+	}
+	conf_free(c);
+	return r;
+}
+
 struct conf *
 conf_load(const char *path, char *err, size_t errlen)
 {

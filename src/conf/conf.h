@@ -41,6 +41,12 @@ struct conf *conf_parse(const char *buf, size_t len, char *err, size_t errlen);
 /* Reads and parses a file (at most CONF_MAX_BYTES). */
 struct conf *conf_load(const char *path, char *err, size_t errlen);
 void conf_free(struct conf *);
+/* Runs a role's reader on a tree from conf_parse/conf_load and frees it: the one way every
+ * role turns a document into its configuration.  c may be NULL (the parse failed; err already
+ * says why).  On fn's failure err gets the tree's message, after "path: " when path is not
+ * NULL.  Returns fn's result (0 or -1), or -1 for a NULL tree. */
+int conf_apply(struct conf *c, const char *path, int (*fn)(struct conf *, void *), void *arg,
+	       char *err, size_t errlen);
 
 /* Node at a dotted path from `from` (NULL = root), or NULL. */
 const struct conf_node *conf_get(const struct conf *, const struct conf_node *from,

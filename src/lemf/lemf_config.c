@@ -148,8 +148,9 @@ parse_tls(struct conf *c, struct lemf_config *o)
 }
 
 static int
-parse_tree(struct conf *c, struct lemf_config *o)
+parse_tree(struct conf *c, void *arg)
 {
+	struct lemf_config *o = arg;
 	if (conf_check_keys(c, NULL, "", top_keys) < 0 ||
 	    conf_check_keys(c, NULL, "tls", tls_keys) < 0 ||
 	    conf_check_keys(c, NULL, "storage", storage_keys) < 0 ||
@@ -194,34 +195,15 @@ defaults(struct lemf_config *o)
 }
 
 int
-lemf_config_parse(const char *buf, size_t len, struct lemf_config *out, char *err,
-		  size_t errlen)
+lemf_config_parse(const char *buf, size_t len, struct lemf_config *out, char *err, size_t errlen)
 {
-	struct conf *c = conf_parse(buf, len, err, errlen);
-	int r;
-
 	defaults(out);
-	if (c == NULL)
-		return -1;
-	r = parse_tree(c, out);
-	if (r < 0)
-		snprintf(err, errlen, "%s", c->err);
-	conf_free(c);
-	return r;
+	return conf_apply(conf_parse(buf, len, err, errlen), NULL, parse_tree, out, err, errlen);
 }
 
 int
 lemf_config_load(const char *path, struct lemf_config *out, char *err, size_t errlen)
 {
-	struct conf *c = conf_load(path, err, errlen);
-	int r;
-
 	defaults(out);
-	if (c == NULL)
-		return -1;
-	r = parse_tree(c, out);
-	if (r < 0)
-		snprintf(err, errlen, "%s: %s", path, c->err);
-	conf_free(c);
-	return r;
+	return conf_apply(conf_load(path, err, errlen), path, parse_tree, out, err, errlen);
 }

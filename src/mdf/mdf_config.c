@@ -196,8 +196,9 @@ parse_spool(struct conf *c, struct mdf_config *o)
 }
 
 static int
-parse_tree(struct conf *c, struct mdf_config *o)
+parse_tree(struct conf *c, void *arg)
 {
+	struct mdf_config *o = arg;
 	const char *ice = NULL;
 
 	if (conf_check_keys(c, NULL, "", top_keys) < 0 ||
@@ -328,28 +329,14 @@ int
 mdf_config_parse(const char *buf, size_t len, struct mdf_config *out, char *err, size_t errlen)
 {
 	defaults(out);
-	struct conf *c = conf_parse(buf, len, err, errlen);
-	if (c == NULL)
-		return -1;
-	int r = parse_tree(c, out);
-	if (r < 0)
-		snprintf(err, errlen, "%s", c->err);
-	conf_free(c);
-	return r;
+	return conf_apply(conf_parse(buf, len, err, errlen), NULL, parse_tree, out, err, errlen);
 }
 
 int
 mdf_config_load(const char *path, struct mdf_config *out, char *err, size_t errlen)
 {
 	defaults(out);
-	struct conf *c = conf_load(path, err, errlen);
-	if (c == NULL)
-		return -1;
-	int r = parse_tree(c, out);
-	if (r < 0)
-		snprintf(err, errlen, "%s: %s", path, c->err);
-	conf_free(c);
-	return r;
+	return conf_apply(conf_load(path, err, errlen), path, parse_tree, out, err, errlen);
 }
 
 const struct mdf_destpol *

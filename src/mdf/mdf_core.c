@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/grow.h"
+
 /* ------------------------------------------------------------------ logging helpers */
 
 void
@@ -34,22 +36,6 @@ mdf_core_note(struct mdf_core *c, int alarm, const char *fmt, ...)
 	} else if (c->log.info != NULL) {
 		c->log.info(c->log.arg, msg);
 	}
-}
-
-static int
-grow_ptrs(void ***v, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	void **n = realloc(*v, ncap * sizeof(*n));
-	if (n == NULL)
-		return -1;
-	*v = n;
-	*cap = ncap;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ streams */
@@ -294,7 +280,7 @@ dest_set(struct mdf_core *c, const struct x1_dest *x)
 {
 	struct mdf_dest *d = dest_find(c, x->did);
 	if (d == NULL) {
-		if (grow_ptrs((void ***)&c->dests, &c->capdests, c->ndests + 1) < 0 ||
+		if (ovt_grow_ptrs((void ***)&c->dests, &c->capdests, c->ndests + 1) < 0 ||
 		    (d = calloc(1, sizeof(*d))) == NULL)
 			return -1;
 		memcpy(d->did, x->did, 16);
@@ -448,7 +434,7 @@ task_set(struct mdf_core *c, const struct x1_task *x)
 	if (t == NULL)
 		return -1;
 	if (slot == NULL) {
-		if (grow_ptrs((void ***)&c->tasks, &c->captasks, c->ntasks + 1) < 0) {
+		if (ovt_grow_ptrs((void ***)&c->tasks, &c->captasks, c->ntasks + 1) < 0) {
 			free(t);
 			return -1;
 		}

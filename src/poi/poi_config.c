@@ -54,8 +54,9 @@ uint_opt(struct conf *c, const char *path, uint64_t min, uint64_t max, uint64_t 
 }
 
 static int
-parse_tree(struct conf *c, struct poi_config *o)
+parse_tree(struct conf *c, void *arg)
 {
+	struct poi_config *o = arg;
 	uint64_t v;
 
 	if (conf_check_keys(c, NULL, "", top_keys) < 0 ||
@@ -200,28 +201,14 @@ int
 poi_config_parse(const char *buf, size_t len, struct poi_config *out, char *err, size_t errlen)
 {
 	defaults(out);
-	struct conf *c = conf_parse(buf, len, err, errlen);
-	if (c == NULL)
-		return -1;
-	int r = parse_tree(c, out);
-	if (r < 0)
-		snprintf(err, errlen, "%s", c->err);
-	conf_free(c);
-	return r;
+	return conf_apply(conf_parse(buf, len, err, errlen), NULL, parse_tree, out, err, errlen);
 }
 
 int
 poi_config_load(const char *path, struct poi_config *out, char *err, size_t errlen)
 {
 	defaults(out);
-	struct conf *c = conf_load(path, err, errlen);
-	if (c == NULL)
-		return -1;
-	int r = parse_tree(c, out);
-	if (r < 0)
-		snprintf(err, errlen, "%s: %s", path, c->err);
-	conf_free(c);
-	return r;
+	return conf_apply(conf_load(path, err, errlen), path, parse_tree, out, err, errlen);
 }
 
 const struct poi_destpol *

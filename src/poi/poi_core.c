@@ -14,6 +14,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "common/grow.h"
 #include "common/log.h"
 #include "common/uuid.h"
 #include "hi2/hi2.h"
@@ -89,22 +90,6 @@ struct poi_core {
 };
 
 /* ------------------------------------------------------------------ small helpers */
-
-static int
-grow_ptrs(void ***v, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	void **n = realloc(*v, ncap * sizeof(*n));
-	if (n == NULL)
-		return -1;
-	*v = n;
-	*cap = ncap;
-	return 0;
-}
 
 static uint64_t
 mix64(uint64_t k)
@@ -249,7 +234,7 @@ dest_set(struct poi_core *c, const struct x1_dest *x, char *err, size_t errlen)
 	struct poi_dest *d = dest_find(c, x->did);
 	int fresh = d == NULL;
 	if (fresh) {
-		if (grow_ptrs((void ***)&c->dests, &c->capdests, c->ndests + 1) < 0 ||
+		if (ovt_grow_ptrs((void ***)&c->dests, &c->capdests, c->ndests + 1) < 0 ||
 		    (d = calloc(1, sizeof(*d))) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
@@ -309,7 +294,7 @@ task_new(struct poi_core *c, const struct x1_task *x)
 static void
 doom(struct poi_core *c, struct poi_task *t)
 {
-	if (grow_ptrs((void ***)&c->doomed, &c->capdoomed, c->ndoomed + 1) < 0) {
+	if (ovt_grow_ptrs((void ***)&c->doomed, &c->capdoomed, c->ndoomed + 1) < 0) {
 		/* Cannot defer: leaking one task beats a use-after-free in the matcher. */
 		return;
 	}
@@ -733,7 +718,7 @@ task_set(struct poi_core *c, const struct x1_task *x)
 		*slot = t;
 		return 0;
 	}
-	if (grow_ptrs((void ***)&c->tasks, &c->captasks, c->ntasks + 1) < 0) {
+	if (ovt_grow_ptrs((void ***)&c->tasks, &c->captasks, c->ntasks + 1) < 0) {
 		free(t);
 		return -1;
 	}
