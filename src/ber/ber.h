@@ -212,10 +212,9 @@ ber_put_octets(struct ovt_builder *b, uint32_t tag, const void *p, size_t n)
 static inline size_t
 ber_uint_size(uint64_t v)
 {
-	size_t n = 1;
-	while (n < 9 && (v >> (8 * n - 1)) != 0)	/* room for the value and a 0 sign bit */
-		n++;
-	return n;
+	/* Room for the value's significant bits and a 0 sign bit: bits / 8 + 1 octets. */
+	unsigned bits = v ? 64 - (unsigned)__builtin_clzll(v) : 0;
+	return bits / 8 + 1;
 }
 
 /* INTEGER or ENUMERATED with a non-negative value, minimal two's complement (8.3.2, 8.4). */
@@ -231,8 +230,8 @@ ber_put_uint(struct ovt_builder *b, uint32_t tag, uint64_t v)
 	if ((p = ber_room(b, 1 + n)) == NULL)
 		return;
 	p[0] = (uint8_t)n;
-	for (size_t i = 0; i < n; i++)
-		p[1 + i] = i + 8 >= n ? (uint8_t)(v >> (8 * (n - 1 - i))) : 0;
+	for (size_t i = n; i >= 1; i--, v >>= 8)	/* a 9th octet gets the 0 sign octet */
+		p[i] = (uint8_t)v;
 }
 /* NULL (8.8). */
 void ber_put_null(struct ovt_builder *b, uint32_t tag);
@@ -260,6 +259,58 @@ void ber_put_gentime_t(struct ovt_builder *b, uint32_t tag, const struct ber_tim
 /* UTCTime "YYMMDDhhmmssZ" (X.680 47); only years 1950..2049 are representable. */
 void ber_put_utctime(struct ovt_builder *b, uint32_t tag, int64_t sec);
 void ber_put_utctime_t(struct ovt_builder *b, uint32_t tag, const struct ber_time *t);
+
+/* ---- size-first writer ---------------------------------------------------------------------
+ * For a hot encoder that computes the exact size of every element before writing (the HI3 CC
+ * PDU): it reserves the whole PDU once with bld_reserve() and writes through a raw pointer, so
+ * there is one bounds check per PDU instead of one per element, and no length slot ever moves.
+ * Each ber_w_*() writes at p and returns the position after what it wrote; none checks room:
+ * the caller reserved exactly the sum of the sizes below and checks it landed on the end.
+ * Tags must have a number <= 30 (one identifier octet) and lengths <= 0xffffffff.
+ * Sizes: ber_w_hdr 1 + ber_len_size(n); ber_w_octets ber_tlv_size(n); ber_w_uint
+ * 2 + ber_uint_size(v); ber_w_gentime3 21; ber_w_utctime 15. */
+
+static inline uint8_t *
+ber_w_hdr(uint8_t *p, uint32_t tag, size_t n)
+{
+	size_t ll;
+
+	*p++ = (uint8_t)((tag >> 24) & 0xe0) | (uint8_t)(tag & 0x1f);
+	if (n < 0x80) {
+		*p++ = (uint8_t)n;			/* short form, 8.1.3.4 */
+		return p;
+	}
+	ll = ber_len_size(n) - 1;			/* long form, 8.1.3.5 */
+	*p++ = (uint8_t)(0x80 | ll);
+	for (size_t i = ll; i >= 1; i--, n >>= 8)
+		p[i - 1] = (uint8_t)n;
+	return p + ll;
+}
+
+static inline uint8_t *
+ber_w_octets(uint8_t *p, uint32_t tag, const void *src, size_t n)
+{
+	p = ber_w_hdr(p, tag, n);
+	if (n)
+		memcpy(p, src, n);
+	return p + n;
+}
+
+static inline uint8_t *
+ber_w_uint(uint8_t *p, uint32_t tag, uint64_t v)
+{
+	size_t n = ber_uint_size(v);
+
+	p = ber_w_hdr(p, tag, n);
+	for (size_t i = n; i-- > 0; v >>= 8)	/* 8.3.2; a 9th octet gets the 0 sign octet */
+		p[i] = (uint8_t)v;
+	return p + n;
+}
+
+/* GeneralizedTime "YYYYMMDDhhmmss.fffZ" (milliseconds of usec); t must be valid, usec <= 999999. */
+uint8_t *ber_w_gentime3(uint8_t *p, uint32_t tag, const struct ber_time *t, uint32_t usec);
+/* UTCTime "YYMMDDhhmmssZ"; t must be valid with a year in 1950..2049. */
+uint8_t *ber_w_utctime(uint8_t *p, uint32_t tag, const struct ber_time *t);
 
 /* ---- reader -------------------------------------------------------------------------------- */
 

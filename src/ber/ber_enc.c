@@ -247,6 +247,26 @@ ber_put_utctime_t(struct ovt_builder *b, uint32_t tag, const struct ber_time *t)
 	p[13] = 'Z';
 }
 
+uint8_t *
+ber_w_utctime(uint8_t *p, uint32_t tag, const struct ber_time *t)
+{
+	p = ber_w_hdr(p, tag, 13);
+	memcpy(p, t->digits + 2, 12);
+	p[12] = 'Z';
+	return p + 13;
+}
+
+uint8_t *
+ber_w_gentime3(uint8_t *p, uint32_t tag, const struct ber_time *t, uint32_t usec)
+{
+	p = ber_w_hdr(p, tag, 19);
+	memcpy(p, t->digits, 14);
+	p[14] = '.';
+	put_digits(p + 15, usec / 1000, 3);
+	p[18] = 'Z';
+	return p + 19;
+}
+
 void
 ber_put_utctime(struct ovt_builder *b, uint32_t tag, int64_t sec)
 {

@@ -15,6 +15,10 @@ extern const uint8_t hi2_oid_eps_hi3[8];	/* hi3DomainId {0 4 0 2 2 4 9 16 0} */
 
 /* Records e/ber/where in d (d may be NULL) and returns e. */
 enum hi2_err hi2_fail(struct hi2_diag *d, enum hi2_err e, enum ber_err ber, const char *where);
+/* A size-first writer did not end where its size said: a bug in this module that may already
+ * have written past the reservation, so the process stops (stderr, abort) rather than send or
+ * spool a corrupt PDU.  Tests make it unreachable. */
+_Noreturn void hi2_size_bug(const char *what);
 
 /*
  * Reader for the components of one SEQUENCE whose components all carry context tags in

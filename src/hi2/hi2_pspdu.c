@@ -99,23 +99,35 @@ pshdr_size(const struct pdu_ctx *c)
 	return c->prefix_len + uint_tlv(c->seq) + tlv(19) + tlv(us) + (c->h->has_tsq ? 3 : 0);
 }
 
-/* pSHeader [1] PSHeader (TS 102 232-1 clause 5.2 / annex A). */
-static void
-put_pshdr(struct ovt_builder *b, const struct pdu_ctx *c, size_t size)
+/* pSHeader [1] PSHeader (TS 102 232-1 clause 5.2 / annex A), size-first: writes exactly
+ * tlv(size) octets at p, size = pshdr_size(c). */
+static uint8_t *
+w_pshdr(uint8_t *p, const struct pdu_ctx *c, size_t size)
 {
-	struct ber_mark hm, um;
+	size_t us = uint_tlv((uint64_t)c->ts_sec) + uint_tlv(c->ts_usec);
 
-	ber_open(b, BER_CTX_CONS(1), size, &hm);
-	bld_add_bytes(b, c->prefix, c->prefix_len);
-	ber_put_uint(b, BER_CTX(4), c->seq);			/* sequenceNumber */
-	ber_put_gentime_t(b, BER_CTX(5), c->t, c->ts_usec, 3);	/* timeStamp, 19 octets */
-	ber_open(b, BER_CTX_CONS(7), 12, &um);			/* microSecondTimeStamp */
-	ber_put_uint(b, BER_CTX(0), (uint64_t)c->ts_sec);
-	ber_put_uint(b, BER_CTX(1), c->ts_usec);
-	ber_close(b, &um);
+	p = ber_w_hdr(p, BER_CTX_CONS(1), size);
+	memcpy(p, c->prefix, c->prefix_len);
+	p += c->prefix_len;
+	p = ber_w_uint(p, BER_CTX(4), c->seq);			/* sequenceNumber */
+	p = ber_w_gentime3(p, BER_CTX(5), c->t, c->ts_usec);	/* timeStamp */
+	p = ber_w_hdr(p, BER_CTX_CONS(7), us);			/* microSecondTimeStamp */
+	p = ber_w_uint(p, BER_CTX(0), (uint64_t)c->ts_sec);
+	p = ber_w_uint(p, BER_CTX(1), c->ts_usec);
 	if (c->h->has_tsq)
-		ber_put_uint(b, BER_CTX(8), c->h->tsq);
-	ber_close(b, &hm);
+		p = ber_w_uint(p, BER_CTX(8), c->h->tsq);	/* timeStampQualifier */
+	return p;
+}
+
+/* The PSHeader through the builder: reserved whole, then written size-first. */
+static void
+put_pshdr(struct ovt_builder *b, const struct pdu_ctx *c)
+{
+	size_t size = pshdr_size(c);
+	uint8_t *p = bld_reserve(b, tlv(size));
+
+	if (p != NULL && w_pshdr(p, c, size) != p + tlv(size))
+		hi2_size_bug("PSHeader");
 }
 
 static enum hi2_err
@@ -134,7 +146,7 @@ write_iri(struct ovt_builder *b, const struct pdu_ctx *c, const struct hi2_eps_i
 	 * overestimated hint would need room beyond the final size (see ber_open).  The cost is
 	 * one short memmove per container longer than 127 octets; IRIs are not the hot path. */
 	ber_open(b, BER_SEQUENCE, 0, &pdu);
-	put_pshdr(b, c, pshdr_size(c));
+	put_pshdr(b, c);
 	ber_open(b, BER_CTX_CONS(2), 0, &pl);		/* payload (CHOICE) */
 	ber_open(b, BER_CTX_CONS(0), 0, &sq);		/* iRIPayloadSequence */
 	ber_open(b, BER_SEQUENCE, 0, &ip);		/* IRIPayload */
@@ -167,15 +179,16 @@ cc_check(const struct hi2_cc *cc, int64_t ts_sec, struct hi2_diag *d)
 }
 
 /*
- * The hot path.  Every element size is computed first (a few additions), so each length slot
- * is reserved at its final size and nothing moves; the marks still close through ber_close(),
- * which would repair a wrong size, so correctness never rests on the arithmetic below.
+ * The hot path, size-first: every element's size is computed (a few additions), the whole PDU is
+ * reserved with one bounds check and written front to back through a raw pointer, so no length
+ * slot moves and there is no per-element error check.  The sizes here and the ber_w_*() writers
+ * must agree; the end pointer is checked, and tests compare the output with an encoder built on
+ * ber_open()/ber_close(), which sizes nothing in advance.
  */
 static enum hi2_err
 write_cc(struct ovt_builder *b, const struct pdu_ctx *c, const struct hi2_cc *cc,
 	 struct hi2_diag *d)
 {
-	struct ber_mark pdu, pl, sq, cp, cc_c, epdu, ulic, ts;
 	size_t s_hdr = pshdr_size(c);
 	size_t s_ulic = tlv(sizeof(hi2_oid_eps_hi3)) + tlv(c->h->liid.len) + tlv(cc->corr.len) +
 			tlv(15) + uint_tlv(cc->ulic_seq) + uint_tlv(cc->tpdu_dir) +
@@ -185,54 +198,54 @@ write_cc(struct ovt_builder *b, const struct pdu_ctx *c, const struct hi2_cc *cc
 	size_t s_cp = uint_tlv(cc->dir) + tlv(s_ccc);
 	size_t s_sq = tlv(s_cp);
 	size_t s_pl = tlv(s_sq);
+	size_t s_pdu = tlv(s_hdr) + tlv(s_pl);
+	uint8_t *start, *p;
 
-	ber_open(b, BER_SEQUENCE, tlv(s_hdr) + tlv(s_pl), &pdu);
-	put_pshdr(b, c, s_hdr);
-	ber_open(b, BER_CTX_CONS(2), s_pl, &pl);	/* payload (CHOICE) */
-	ber_open(b, BER_CTX_CONS(1), s_sq, &sq);	/* cCPayloadSequence */
-	ber_open(b, BER_SEQUENCE, s_cp, &cp);		/* CCPayload */
-	ber_put_uint(b, BER_CTX(0), cc->dir);		/* payloadDirection */
-	ber_open(b, BER_CTX_CONS(2), s_ccc, &cc_c);	/* cCContents (CHOICE) */
-	ber_open(b, BER_CTX_CONS(17), s_epdu, &epdu);	/* ePSCC-CC-PDU: Eps-HI3-PS CC-PDU */
-	ber_open(b, BER_CTX_CONS(1), s_ulic, &ulic);	/* uLIC-header */
-	ber_put_octets(b, BER_CTX(0), hi2_oid_eps_hi3, sizeof(hi2_oid_eps_hi3));
-	ber_put_octets(b, BER_CTX(2), c->h->liid.p, c->h->liid.len);
-	ber_put_octets(b, BER_CTX(3), cc->corr.p, cc->corr.len);
-	ber_open(b, BER_CTX_CONS(4), 15, &ts);		/* timeStamp (TimeStamp CHOICE) */
-	ber_put_utctime_t(b, BER_CTX(1), c->t);		/* utcTime: the PSHeader's second */
-	ber_close(b, &ts);
-	ber_put_uint(b, BER_CTX(5), cc->ulic_seq);
-	ber_put_uint(b, BER_CTX(6), cc->tpdu_dir);
+	if ((start = bld_reserve(b, tlv(s_pdu))) == NULL)
+		return finish(b, d);
+	p = ber_w_hdr(start, BER_SEQUENCE, s_pdu);
+	p = w_pshdr(p, c, s_hdr);
+	p = ber_w_hdr(p, BER_CTX_CONS(2), s_pl);	/* payload (CHOICE) */
+	p = ber_w_hdr(p, BER_CTX_CONS(1), s_sq);	/* cCPayloadSequence */
+	p = ber_w_hdr(p, BER_SEQUENCE, s_cp);		/* CCPayload */
+	p = ber_w_uint(p, BER_CTX(0), cc->dir);		/* payloadDirection */
+	p = ber_w_hdr(p, BER_CTX_CONS(2), s_ccc);	/* cCContents (CHOICE) */
+	p = ber_w_hdr(p, BER_CTX_CONS(17), s_epdu);	/* ePSCC-CC-PDU: Eps-HI3-PS CC-PDU */
+	p = ber_w_hdr(p, BER_CTX_CONS(1), s_ulic);	/* uLIC-header */
+	p = ber_w_octets(p, BER_CTX(0), hi2_oid_eps_hi3, sizeof(hi2_oid_eps_hi3));
+	p = ber_w_octets(p, BER_CTX(2), c->h->liid.p, c->h->liid.len);
+	p = ber_w_octets(p, BER_CTX(3), cc->corr.p, cc->corr.len);
+	p = ber_w_hdr(p, BER_CTX_CONS(4), 15);		/* timeStamp (TimeStamp CHOICE) */
+	p = ber_w_utctime(p, BER_CTX(1), c->t);		/* utcTime: the PSHeader's second */
+	p = ber_w_uint(p, BER_CTX(5), cc->ulic_seq);
+	p = ber_w_uint(p, BER_CTX(6), cc->tpdu_dir);
 	if (cc->ice_type)
-		ber_put_uint(b, BER_CTX(8), cc->ice_type);
-	ber_close(b, &ulic);
-	ber_put_octets(b, BER_CTX(2), cc->pkt.p, cc->pkt.len);	/* payload: the IP packet */
-	ber_close(b, &epdu);
-	ber_close(b, &cc_c);
-	ber_close(b, &cp);
-	ber_close(b, &sq);
-	ber_close(b, &pl);
-	ber_close(b, &pdu);
-	return finish(b, d);
+		p = ber_w_uint(p, BER_CTX(8), cc->ice_type);
+	p = ber_w_octets(p, BER_CTX(2), cc->pkt.p, cc->pkt.len);	/* payload: the IP packet */
+	if (p != start + tlv(s_pdu))
+		hi2_size_bug("CC PS-PDU");
+	return HI2_OK;
 }
 
 static enum hi2_err
 write_tri(struct ovt_builder *b, const struct pdu_ctx *c, enum hi2_tri kind,
 	  struct hi2_diag *d)
 {
-	struct ber_mark pdu, pl, tri;
 	size_t s_hdr = pshdr_size(c);
+	size_t s_pdu = tlv(s_hdr) + 6;
+	uint8_t *start, *p;
 
 	CHECK(kind == HI2_TRI_KEEPALIVE || kind == HI2_TRI_KEEPALIVE_RESPONSE, "TRIPayload");
-	ber_open(b, BER_SEQUENCE, tlv(s_hdr) + 6, &pdu);
-	put_pshdr(b, c, s_hdr);
-	ber_open(b, BER_CTX_CONS(2), 4, &pl);		/* payload (CHOICE) */
-	ber_open(b, BER_CTX_CONS(2), 2, &tri);		/* tRIPayload (CHOICE) */
-	ber_put_null(b, BER_CTX(kind));			/* keep-alive [3] / keep-aliveResponse [4] */
-	ber_close(b, &tri);
-	ber_close(b, &pl);
-	ber_close(b, &pdu);
-	return finish(b, d);
+	if ((start = bld_reserve(b, tlv(s_pdu))) == NULL)
+		return finish(b, d);
+	p = ber_w_hdr(start, BER_SEQUENCE, s_pdu);
+	p = w_pshdr(p, c, s_hdr);
+	p = ber_w_hdr(p, BER_CTX_CONS(2), 4);		/* payload (CHOICE) */
+	p = ber_w_hdr(p, BER_CTX_CONS(2), 2);		/* tRIPayload (CHOICE) */
+	p = ber_w_hdr(p, BER_CTX(kind), 0);		/* keep-alive [3] / keep-aliveResponse [4] */
+	if (p != start + tlv(s_pdu))
+		hi2_size_bug("TRI PS-PDU");
+	return HI2_OK;
 }
 
 /* ---- stateless entry points ----------------------------------------------------------------- */

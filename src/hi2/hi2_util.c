@@ -6,6 +6,7 @@
 #include "hi2/hi2_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* {itu-t(0) identified-organization(4) etsi(0) securityDomain(2) lawfulIntercept(2) li-ps(5)
@@ -62,6 +63,13 @@ hi2_fail(struct hi2_diag *d, enum hi2_err e, enum ber_err ber, const char *where
 		d->where = where;
 	}
 	return e;
+}
+
+void
+hi2_size_bug(const char *what)
+{
+	fprintf(stderr, "overt: internal error: %s written with the wrong size\n", what);
+	abort();
 }
 
 void

@@ -1000,6 +1000,183 @@ test_pspdu_bombs(void **state)
 	free(buf);
 }
 
+/* ---- an independent reference for the size-first CC and TRI writers -------------------------
+ * Built only from ber_open()/ber_close() with hint 0 (every length computed after its contents
+ * are written, so nothing is sized in advance) and the generic ber_put_*(); the OIDs spelled
+ * out here from their arcs.  The fast writers must produce the same bytes for every input. */
+static const uint8_t REF_OID_LI_PS[] = {0x04, 0x00, 0x02, 0x02, 0x05, 0x01, 0x2b};
+static const uint8_t REF_OID_HI3[] = {0x04, 0x00, 0x02, 0x02, 0x04, 0x09, 0x10, 0x00};
+
+static void
+ref_pshdr(struct ovt_builder *b, const struct hi2_pshdr *h)
+{
+	struct ber_mark hm, cm, nm, um;
+
+	ber_open(b, BER_CTX_CONS(1), 0, &hm);
+	ber_put_octets(b, BER_CTX(0), REF_OID_LI_PS, sizeof(REF_OID_LI_PS));
+	ber_put_octets(b, BER_CTX(1), h->liid.p, h->liid.len);
+	if (h->auth_cc[0])
+		ber_put_octets(b, BER_CTX(2), h->auth_cc, 2);
+	ber_open(b, BER_CTX_CONS(3), 0, &cm);
+	ber_open(b, BER_CTX_CONS(0), 0, &nm);
+	ber_put_octets(b, BER_CTX(0), h->operator_id.p, h->operator_id.len);
+	if (h->ne_id.len)
+		ber_put_octets(b, BER_CTX(1), h->ne_id.p, h->ne_id.len);
+	ber_close(b, &nm);
+	ber_put_uint(b, BER_CTX(1), h->cin);
+	if (h->delivery_cc[0])
+		ber_put_octets(b, BER_CTX(2), h->delivery_cc, 2);
+	ber_close(b, &cm);
+	ber_put_uint(b, BER_CTX(4), h->seq);
+	ber_put_gentime(b, BER_CTX(5), h->ts_sec, h->ts_usec, 3);
+	ber_open(b, BER_CTX_CONS(7), 0, &um);
+	ber_put_uint(b, BER_CTX(0), (uint64_t)h->ts_sec);
+	ber_put_uint(b, BER_CTX(1), h->ts_usec);
+	ber_close(b, &um);
+	if (h->has_tsq)
+		ber_put_uint(b, BER_CTX(8), h->tsq);
+	ber_close(b, &hm);
+}
+
+static void
+ref_cc(struct ovt_builder *b, const struct hi2_pshdr *h, const struct hi2_cc *cc)
+{
+	struct ber_mark m[8], ts;
+
+	ber_open(b, BER_SEQUENCE, 0, &m[0]);
+	ref_pshdr(b, h);
+	ber_open(b, BER_CTX_CONS(2), 0, &m[1]);
+	ber_open(b, BER_CTX_CONS(1), 0, &m[2]);
+	ber_open(b, BER_SEQUENCE, 0, &m[3]);
+	ber_put_uint(b, BER_CTX(0), cc->dir);
+	ber_open(b, BER_CTX_CONS(2), 0, &m[4]);
+	ber_open(b, BER_CTX_CONS(17), 0, &m[5]);
+	ber_open(b, BER_CTX_CONS(1), 0, &m[6]);
+	ber_put_octets(b, BER_CTX(0), REF_OID_HI3, sizeof(REF_OID_HI3));
+	ber_put_octets(b, BER_CTX(2), h->liid.p, h->liid.len);
+	ber_put_octets(b, BER_CTX(3), cc->corr.p, cc->corr.len);
+	ber_open(b, BER_CTX_CONS(4), 0, &ts);
+	ber_put_utctime(b, BER_CTX(1), h->ts_sec);
+	ber_close(b, &ts);
+	ber_put_uint(b, BER_CTX(5), cc->ulic_seq);
+	ber_put_uint(b, BER_CTX(6), cc->tpdu_dir);
+	if (cc->ice_type)
+		ber_put_uint(b, BER_CTX(8), cc->ice_type);
+	ber_close(b, &m[6]);
+	ber_put_octets(b, BER_CTX(2), cc->pkt.p, cc->pkt.len);
+	for (int i = 5; i >= 0; i--)
+		ber_close(b, &m[i]);
+}
+
+static void
+ref_tri(struct ovt_builder *b, const struct hi2_pshdr *h, enum hi2_tri kind)
+{
+	struct ber_mark m[3];
+
+	ber_open(b, BER_SEQUENCE, 0, &m[0]);
+	ref_pshdr(b, h);
+	ber_open(b, BER_CTX_CONS(2), 0, &m[1]);
+	ber_open(b, BER_CTX_CONS(2), 0, &m[2]);
+	ber_put_null(b, BER_CTX(kind));
+	ber_close(b, &m[2]);
+	ber_close(b, &m[1]);
+	ber_close(b, &m[0]);
+}
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t
+rnd(void)
+{
+	rnd_state ^= rnd_state << 13;	/* xorshift64: reproducible, no libc state */
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* A value around one of the boundaries where an encoding changes size. */
+static uint64_t
+rnd_edge(uint64_t max)
+{
+	static const uint64_t edges[] = {0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff,
+					 0x10000, 0x7fffff, 0x800000, 0xffffff, 0x1000000,
+					 0x7fffffff, 0x80000000u, 0xffffffffu};
+	uint64_t v = rnd() % 3 == 0 ? rnd() : edges[rnd() % (sizeof(edges) / sizeof(edges[0]))] +
+					      rnd() % 3 - 1;
+	return v > max ? max : v;
+}
+
+/* Size-first writers (CC, TRI, the PSHeader of all three) against the reference above: random
+ * headers and packets, with every length and integer near a size boundary often. */
+static void
+test_size_first_matches_reference(void **state)
+{
+	static uint8_t fast[BUF], ref[BUF], pkt[65535], text[64];
+	struct hi2_pshdr h;
+	struct hi2_cc cc;
+	struct hi2_stream st;
+	struct ovt_builder bf, br;
+	struct hi2_diag d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (uint8_t)rnd();
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (uint8_t)('A' + rnd() % 26);
+	for (int iter = 0; iter < 5000; iter++) {
+		memset(&h, 0, sizeof(h));
+		h.liid = bytes(text, 1 + rnd() % HI2_LIID_MAX);
+		if (rnd() % 2)
+			memcpy(h.auth_cc, "FR", 3);
+		h.operator_id = bytes(text + 3, 1 + rnd() % HI2_OPERATOR_ID_MAX);
+		h.ne_id = bytes(text + 7, rnd() % (HI2_NE_ID_MAX + 1));
+		h.cin = (uint32_t)rnd_edge(0xffffffffu);
+		if (rnd() % 2)
+			memcpy(h.delivery_cc, "DE", 3);
+		h.seq = (uint32_t)rnd_edge(0xffffffffu);
+		h.ts_sec = (int64_t)(rnd() % 2524608000u);
+		h.ts_usec = (uint32_t)(rnd() % 1000000);
+		h.has_tsq = (uint8_t)(rnd() % 2);
+		h.tsq = (uint8_t)(rnd() % 4);
+		memset(&cc, 0, sizeof(cc));
+		cc.dir = (uint8_t)(rnd() % 5);
+		cc.corr = bytes(text + 11, HI2_CORR_MIN + rnd() % (HI2_CORR_MAX - HI2_CORR_MIN + 1));
+		cc.ulic_seq = (uint16_t)rnd_edge(0xffff);
+		cc.tpdu_dir = (uint8_t)(1 + rnd() % 3);
+		cc.ice_type = (uint8_t)(rnd() % 7);
+		cc.pkt = bytes(pkt, (size_t)rnd_edge(sizeof(pkt)));
+
+		bld_init_fixed(&br, ref, sizeof(ref));
+		ref_cc(&br, &h, &cc);
+		assert_true(bld_ok(&br));
+		bld_init_fixed(&bf, fast, sizeof(fast));
+		assert_int_equal(hi2_encode_cc(&bf, &h, &cc, &d), HI2_OK);
+		assert_int_equal(bld_len(&bf), bld_len(&br));
+		assert_memory_equal(fast, ref, bld_len(&br));
+		/* The stream path, too, and an exactly-sized buffer is enough. */
+		assert_int_equal(hi2_stream_init(&st, &h, &d), HI2_OK);
+		bld_init_fixed(&bf, fast, bld_len(&br));
+		assert_int_equal(hi2_stream_cc(&st, &bf, h.ts_sec, h.ts_usec, &cc, &d), HI2_OK);
+		assert_memory_equal(fast, ref, bld_len(&br));
+		/* One octet short (same sequence number again): refused as HI2_E_SPACE, the
+		 * number not consumed. */
+		st.hdr.seq = h.seq;
+		bld_init_fixed(&bf, fast, bld_len(&br) - 1);
+		assert_int_equal(hi2_stream_cc(&st, &bf, h.ts_sec, h.ts_usec, &cc, &d),
+				 HI2_E_SPACE);
+		assert_int_equal(st.hdr.seq, h.seq);
+
+		enum hi2_tri kind = rnd() % 2 ? HI2_TRI_KEEPALIVE : HI2_TRI_KEEPALIVE_RESPONSE;
+		bld_init_fixed(&br, ref, sizeof(ref));
+		ref_tri(&br, &h, kind);
+		assert_true(bld_ok(&br));
+		bld_init_fixed(&bf, fast, sizeof(fast));
+		assert_int_equal(hi2_encode_tri(&bf, &h, kind, &d), HI2_OK);
+		assert_int_equal(bld_len(&bf), bld_len(&br));
+		assert_memory_equal(fast, ref, bld_len(&br));
+	}
+}
+
 /* The per-stream fast path produces exactly the stateless encoders' bytes, numbers the PDUs,
  * survives second changes and the 2^32 wrap, and consumes no number on error. */
 static void
@@ -1120,6 +1297,7 @@ main(void)
 		cmocka_unit_test(test_splitter),
 		cmocka_unit_test(test_pspdu_bombs),
 		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_size_first_matches_reference),
 		cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
