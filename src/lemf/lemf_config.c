@@ -14,7 +14,7 @@ static const char *const top_keys[] = {"output_dir", "listen", "tls", "insecure_
 static const char *const listen_keys[] = {"name", "address", NULL};
 static const char *const tls_keys[] = {"cert", "key", "ca", "peers", NULL};
 static const char *const storage_keys[] = {"fsync", "commit_interval_ms", "commit_pdus",
-    "rejected_files", NULL};
+    "rejected_files", "rotate_size", "rotate_interval_s", NULL};
 static const char *const limits_keys[] = {"max_pdu", "connections", "liids", "open_liids",
     "streams", "ranges", "handshake_timeout_ms", "idle_timeout_ms", NULL};
 
@@ -51,6 +51,24 @@ u32_opt(struct conf *c, const char *path, uint64_t min, uint64_t max, uint32_t *
 	if (conf_uint(c, NULL, path, min, max, &x) < 0)
 		return -1;
 	*v = (uint32_t)x;
+	return 0;
+}
+
+/* storage.rotate_size: 0 (never), else at least 64 KiB: smaller parts would only multiply
+ * files (and a part always holds at least one whole record, so it may end a little larger). */
+static int
+rotate_opt(struct conf *c, uint64_t *v)
+{
+	uint64_t x = *v;
+
+	if (conf_uint(c, NULL, "storage.rotate_size", 0, 1ULL << 50, &x) < 0)
+		return -1;
+	if (x != 0 && x < 64 * 1024) {
+		snprintf(c->err, sizeof(c->err), "line %d: storage.rotate_size: 0 (never) or at "
+		    "least 64KiB", conf_get(c, NULL, "storage.rotate_size")->line);
+		return -1;
+	}
+	*v = x;
 	return 0;
 }
 
@@ -164,6 +182,8 @@ parse_tree(struct conf *c, void *arg)
 	    u32_opt(c, "storage.commit_interval_ms", 10, 60000, &o->commit_ms) < 0 ||
 	    u32_opt(c, "storage.commit_pdus", 1, 10000000, &o->commit_pdus) < 0 ||
 	    u32_opt(c, "storage.rejected_files", 0, 1000000, &o->max_rejected) < 0 ||
+	    rotate_opt(c, &o->rotate_bytes) < 0 ||
+	    u32_opt(c, "storage.rotate_interval_s", 0, 31 * 86400, &o->rotate_secs) < 0 ||
 	    u32_opt(c, "limits.max_pdu", 1024, HI2_MAX_PDU, &o->max_pdu) < 0 ||
 	    u32_opt(c, "limits.connections", 1, 4096, &o->max_conns) < 0 ||
 	    u32_opt(c, "limits.liids", 1, 1000000, &o->max_liids) < 0 ||
@@ -184,6 +204,8 @@ defaults(struct lemf_config *o)
 	o->commit_ms = 1000;
 	o->commit_pdus = 10000;
 	o->max_rejected = 1000;
+	o->rotate_bytes = 1ULL << 30;	/* 1 GiB parts: Wireshark opens them comfortably */
+	o->rotate_secs = 0;
 	o->max_pdu = HI2_MAX_PDU;
 	o->max_conns = 64;
 	o->max_liids = 10000;

@@ -35,6 +35,8 @@ struct lemf_config {
 	uint32_t commit_ms;		/* commit at least this often while data is pending */
 	uint32_t commit_pdus;		/* ... or after this many PDUs */
 	uint32_t max_rejected;
+	uint64_t rotate_bytes;		/* storage.rotate_size: 0 = never */
+	uint32_t rotate_secs;		/* storage.rotate_interval_s: 0 = never */
 	uint32_t max_pdu;
 	uint32_t max_conns;
 	uint32_t max_liids, max_open, max_streams, max_ranges;

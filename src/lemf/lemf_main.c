@@ -100,11 +100,13 @@ print_counters(const struct lemf_server *srv, const struct lemf_store *store, in
 		       ",\"refused_limit\":%" PRIu64 ",\"refused_other\":%" PRIu64 ",\"commits\":%"
 		       PRIu64 ",\"rejected_saved\":%" PRIu64 ",\"rejected_dropped\":%" PRIu64
 		       ",\"recovered_bytes\":%" PRIu64 ",\"recovered_files\":%" PRIu64
-		       ",\"orphans\":%" PRIu64 "}", ss.liids, ss.streams, ss.ranges, ss.open_liids,
+		       ",\"orphans\":%" PRIu64 ",\"rotations\":%" PRIu64
+		       ",\"rotations_finished\":%" PRIu64 "}", ss.liids, ss.streams, ss.ranges,
+		       ss.open_liids,
 		       ss.pdus_new, ss.pdus_dup, ss.cc_records, ss.iri_records, ss.cc_bytes,
 		       ss.cc_no_time, ss.cc_not_ip, ss.refused_limit, ss.refused_other, ss.commits,
 		       ss.rejected_saved, ss.rejected_dropped, ss.recovered_bytes,
-		       ss.recovered_files, ss.orphans);
+		       ss.recovered_files, ss.orphans, ss.rotations, ss.rotations_finished);
 	}
 	printf("}\n");
 	fflush(stdout);
@@ -236,6 +238,8 @@ run_main(int argc, char **argv)
 	scfg.max_streams = cfg.max_streams;
 	scfg.max_ranges = cfg.max_ranges;
 	scfg.max_rejected = cfg.max_rejected;
+	scfg.rotate_bytes = cfg.rotate_bytes;
+	scfg.rotate_secs = cfg.rotate_secs;
 	if ((r.store = lemf_store_open(&scfg, &le, err, sizeof(err))) == NULL) {
 		log_warnx("output directory: %s: %s", lemf_strerror(le), err);
 		tls_ctx_free(tls);
@@ -314,17 +318,21 @@ rep_liid(void *arg, const struct lemf_state_liid *l)
 		printf("%s{\"liid\":", r->liids ? "]}," : "");
 		print_liid_text(l->liid, l->liid_len);
 		printf(",\"dir\":\"%s\",\"cc_records\":%" PRIu64 ",\"iri_records\":%" PRIu64
-		       ",\"cc_size\":%" PRIu64 ",\"iri_size\":%" PRIu64, l->dirname, l->cc_records,
-		       l->iri_records, l->cc_size, l->iri_size);
+		       ",\"parts\":%" PRIu32 ",\"cc_size\":%" PRIu64 ",\"iri_size\":%" PRIu64,
+		       l->dirname, l->cc_records_total, l->iri_records_total, l->nparts,
+		       l->cc_size, l->iri_size);
 	} else {
 		printf("LIID ");
 		print_liid_text(l->liid, l->liid_len);
-		printf(" (%s/%s): %" PRIu64 " CC packets, %" PRIu64 " IRI records\n", r->dir,
-		       l->dirname, l->cc_records, l->iri_records);
+		printf(" (%s/%s): %" PRIu64 " CC packets, %" PRIu64 " IRI records", r->dir,
+		       l->dirname, l->cc_records_total, l->iri_records_total);
+		if (l->nparts)
+			printf(", in %" PRIu32 " closed parts and the current files", l->nparts);
+		printf("\n");
 	}
 	r->liids++;
-	r->cc += l->cc_records;
-	r->iri += l->iri_records;
+	r->cc += l->cc_records_total;
+	r->iri += l->iri_records_total;
 	r->nstream_in_liid = 0;
 	if (r->verify) {
 		char m[LEMF_MSG_MAX];

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -143,16 +144,64 @@ out:
 	return e;
 }
 
+/* The closed parts of LIID row id, in number order, into *parts (grown as needed, freed by
+ * the caller); the totals of l include them. */
+static enum lemf_err
+read_parts(sqlite3 *db, sqlite3_stmt *q, int64_t id, struct lemf_state_part **parts,
+	   size_t *cap, struct lemf_state_liid *l, char *msg, size_t msglen)
+{
+	int rc;
+
+	l->nparts = 0;
+	l->cc_records_total = l->cc_records;
+	l->iri_records_total = l->iri_records;
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct lemf_state_part *pt;
+		if (l->nparts == *cap) {
+			size_t ncap = *cap ? 2 * *cap : 16;
+			void *np = ncap <= UINT32_MAX ? realloc(*parts, ncap * sizeof(**parts)) :
+				   NULL;
+			if (np == NULL) {	/* *parts is still the caller's to free */
+				setmsg(msg, msglen, "state: out of memory");
+				return LEMF_E_NOMEM;
+			}
+			*parts = np;
+			*cap = ncap;
+		}
+		pt = &(*parts)[l->nparts++];
+		pt->n = (uint32_t)sqlite3_column_int64(q, 0);
+		pt->cc_size = (uint64_t)sqlite3_column_int64(q, 1);
+		pt->cc_last = (uint64_t)sqlite3_column_int64(q, 2);
+		pt->cc_records = (uint64_t)sqlite3_column_int64(q, 3);
+		pt->iri_size = (uint64_t)sqlite3_column_int64(q, 4);
+		pt->iri_records = (uint64_t)sqlite3_column_int64(q, 5);
+		pt->started = sqlite3_column_int64(q, 6);
+		pt->closed = sqlite3_column_int64(q, 7);
+		l->cc_records_total += pt->cc_records;
+		l->iri_records_total += pt->iri_records;
+	}
+	if (rc != SQLITE_DONE) {
+		setmsg(msg, msglen, "state: %s", sqlite3_errmsg(db));
+		return LEMF_E_DB;
+	}
+	l->part = *parts;
+	return LEMF_OK;
+}
+
 enum lemf_err
 lemf_state_read(const char *dir, const struct lemf_state_ops *ops, void *arg, char *msg,
 		size_t msglen)
 {
 	char path[4096];
 	sqlite3 *db = NULL;
-	sqlite3_stmt *ql = NULL, *qs = NULL;
+	sqlite3_stmt *ql = NULL, *qs = NULL, *qp = NULL, *qv = NULL;
+	struct lemf_state_part *parts = NULL;
+	size_t cap = 0;
 	enum lemf_err e = LEMF_E_DB;
 	struct stat sb;
-	int rc = SQLITE_DONE, stop = 0;
+	int rc = SQLITE_DONE, stop = 0, ver;
 
 	setmsg(msg, msglen, "%s", "");
 	snprintf(path, sizeof(path), "%s/lemf.db", dir);
@@ -165,9 +214,25 @@ lemf_state_read(const char *dir, const struct lemf_state_ops *ops, void *arg, ch
 		goto dberr;
 	sqlite3_busy_timeout(db, 5000);
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT id, liid, cc_size, cc_last, iri_size, cc_records,"
-			       " iri_records, created FROM liid ORDER BY liid", -1, &ql,
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &qv, NULL) != SQLITE_OK ||
+	    sqlite3_step(qv) != SQLITE_ROW)
+		goto dberr;
+	ver = sqlite3_column_int(qv, 0);
+	sqlite3_finalize(qv);
+	qv = NULL;
+	if (ver != 2) {
+		/* Version 1 (no rotation) is upgraded by the LEMF itself, which opens read-write. */
+		setmsg(msg, msglen, "%s: state version %d, this reader reads 2%s", path, ver,
+		       ver == 1 ? " (start `overt lemf` on the directory once to upgrade it)" : "");
+		sqlite3_close(db);
+		return LEMF_E_FORMAT;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT id, liid, cc_size, cc_last, iri_size, cc_records,"
+			       " iri_records, created, started FROM liid ORDER BY liid", -1, &ql,
 			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT n, cc_size, cc_last, cc_records, iri_size,"
+			       " iri_records, started, closed FROM part WHERE liid_id = ?1"
+			       " ORDER BY n", -1, &qp, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT cin, ranges, pdus, dups, first_seen, last_seen, kind"
 			       " FROM stream WHERE liid_id = ?1 ORDER BY cin, kind", -1, &qs,
 			       NULL) != SQLITE_OK)
@@ -193,6 +258,10 @@ lemf_state_read(const char *dir, const struct lemf_state_ops *ops, void *arg, ch
 		l.cc_records = (uint64_t)sqlite3_column_int64(ql, 5);
 		l.iri_records = (uint64_t)sqlite3_column_int64(ql, 6);
 		l.created = sqlite3_column_int64(ql, 7);
+		l.started = sqlite3_column_int64(ql, 8);
+		if ((e = read_parts(db, qp, sqlite3_column_int64(ql, 0), &parts, &cap, &l, msg,
+				    msglen)) != LEMF_OK)
+			break;
 		if (ops->liid != NULL && ops->liid(arg, &l) != 0)
 			break;
 		e = read_streams(db, qs, ops, arg, &l, sqlite3_column_int64(ql, 0), &stop, msg,
@@ -204,12 +273,17 @@ lemf_state_read(const char *dir, const struct lemf_state_ops *ops, void *arg, ch
 		goto dberr;
 	sqlite3_finalize(ql);
 	sqlite3_finalize(qs);
+	sqlite3_finalize(qp);
 	sqlite3_close(db);
+	free(parts);
 	return e;
 dberr:
 	setmsg(msg, msglen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+	free(parts);
+	sqlite3_finalize(qv);
 	sqlite3_finalize(ql);
 	sqlite3_finalize(qs);
+	sqlite3_finalize(qp);
 	if (db != NULL)
 		sqlite3_close(db);
 	return LEMF_E_DB;
@@ -217,7 +291,7 @@ dberr:
 
 /* Maps the first size octets of DIR/<dirname>/name read-only.  0, or -1 with msg. */
 static enum lemf_err
-map_file(const char *dir, const struct lemf_state_liid *l, const char *name, uint64_t size,
+map_file(const char *dir, const char *dirname, const char *name, uint64_t size,
 	 const uint8_t **out, char *msg, size_t msglen)
 {
 	char path[4096];
@@ -226,7 +300,7 @@ map_file(const char *dir, const struct lemf_state_liid *l, const char *name, uin
 	int fd;
 
 	*out = NULL;
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, l->dirname, name);
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, dirname, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &sb) != 0) {
 		setmsg(msg, msglen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
@@ -253,8 +327,11 @@ map_file(const char *dir, const struct lemf_state_liid *l, const char *name, uin
 	return LEMF_OK;
 }
 
-enum lemf_err
-lemf_state_verify(const char *dir, const struct lemf_state_liid *l, char *msg, size_t msglen)
+/* A pcap file: the file header, then whole records up to exactly the committed size, as many
+ * as committed, the last one at offset last. */
+static enum lemf_err
+verify_pcap(const char *dir, const char *dirname, const char *name, uint64_t size,
+	    uint64_t records, uint64_t last_at, char *msg, size_t msglen)
 {
 	const uint8_t *p;
 	struct ovt_cursor c, pkt, hdr;
@@ -262,64 +339,97 @@ lemf_state_verify(const char *dir, const struct lemf_state_liid *l, char *msg, s
 	uint32_t sec, usec;
 	enum lemf_err e;
 
-	/* cc.pcap: the file header, then whole records up to exactly the committed size. */
-	if ((e = map_file(dir, l, "cc.pcap", l->cc_size, &p, msg, msglen)) != LEMF_OK)
+	if ((e = map_file(dir, dirname, name, size, &p, msg, msglen)) != LEMF_OK)
 		return e;
-	cur_init(&c, p, (size_t)l->cc_size);
+	cur_init(&c, p, (size_t)size);
 	if (!cur_get_sub(&c, &hdr, LEMF_PCAP_FILEHDR) || !lemf_pcap_filehdr_ok(hdr)) {
-		setmsg(msg, msglen, "%s/cc.pcap: bad file header", l->dirname);
+		setmsg(msg, msglen, "%s/%s: bad file header", dirname, name);
 		e = LEMF_E_FORMAT;
 	} else {
 		for (;;) {
-			size_t at = (size_t)l->cc_size - cur_len(&c);
+			size_t at = (size_t)size - cur_len(&c);
 			if (!lemf_pcap_next(&c, &sec, &usec, &pkt))
 				break;
 			last = at;
 			n++;
 		}
-		if (cur_len(&c) != 0 || n != l->cc_records || last != l->cc_last) {
-			setmsg(msg, msglen, "%s/cc.pcap: %" PRIu64 " whole records (%zu octets"
-			       " left over), the state says %" PRIu64, l->dirname, n,
-			       cur_len(&c), l->cc_records);
+		if (cur_len(&c) != 0 || n != records || last != last_at) {
+			setmsg(msg, msglen, "%s/%s: %" PRIu64 " whole records (%zu octets"
+			       " left over), the state says %" PRIu64, dirname, name, n,
+			       cur_len(&c), records);
 			e = LEMF_E_STATE;
 		}
 	}
 	if (p != NULL)
-		munmap((void *)(uintptr_t)p, (size_t)l->cc_size);
-	if (e != LEMF_OK)
-		return e;
-
-	/* iri.jsonl: lines of one JSON object each ('{' ... '}' '\n'), as many as recorded. */
-	if ((e = map_file(dir, l, "iri.jsonl", l->iri_size, &p, msg, msglen)) != LEMF_OK)
-		return e;
-	n = 0;
-	cur_init(&c, p, (size_t)l->iri_size);
-	{
-		uint8_t ch, first = 0, prev = 0;
-		size_t len = 0;
-		while (cur_get_u8(&c, &ch)) {
-			if (ch != '\n') {
-				if (len++ == 0)
-					first = ch;
-				prev = ch;
-				continue;
-			}
-			if (len < 2 || first != '{' || prev != '}') {
-				setmsg(msg, msglen, "%s/iri.jsonl: line %" PRIu64
-				       " is not a JSON object", l->dirname, n + 1);
-				e = LEMF_E_FORMAT;
-				break;
-			}
-			n++;
-			len = 0;
-		}
-		if (e == LEMF_OK && (n != l->iri_records || len != 0)) {
-			setmsg(msg, msglen, "%s/iri.jsonl: %" PRIu64 " whole lines, the state says %"
-			       PRIu64, l->dirname, n, l->iri_records);
-			e = LEMF_E_STATE;
-		}
-	}
-	if (p != NULL)
-		munmap((void *)(uintptr_t)p, (size_t)l->iri_size);
+		munmap((void *)(uintptr_t)p, (size_t)size);
 	return e;
+}
+
+/* A JSON lines file: lines of one JSON object each ('{' ... '}' '\n'), as many as committed. */
+static enum lemf_err
+verify_jsonl(const char *dir, const char *dirname, const char *name, uint64_t size,
+	     uint64_t records, char *msg, size_t msglen)
+{
+	const uint8_t *p;
+	struct ovt_cursor c;
+	uint64_t n = 0;
+	uint8_t ch, first = 0, prev = 0;
+	size_t len = 0;
+	enum lemf_err e;
+
+	if ((e = map_file(dir, dirname, name, size, &p, msg, msglen)) != LEMF_OK)
+		return e;
+	cur_init(&c, p, (size_t)size);
+	while (cur_get_u8(&c, &ch)) {
+		if (ch != '\n') {
+			if (len++ == 0)
+				first = ch;
+			prev = ch;
+			continue;
+		}
+		if (len < 2 || first != '{' || prev != '}') {
+			setmsg(msg, msglen, "%s/%s: line %" PRIu64 " is not a JSON object",
+			       dirname, name, n + 1);
+			e = LEMF_E_FORMAT;
+			break;
+		}
+		n++;
+		len = 0;
+	}
+	if (e == LEMF_OK && (n != records || len != 0)) {
+		setmsg(msg, msglen, "%s/%s: %" PRIu64 " whole lines, the state says %" PRIu64,
+		       dirname, name, n, records);
+		e = LEMF_E_STATE;
+	}
+	if (p != NULL)
+		munmap((void *)(uintptr_t)p, (size_t)size);
+	return e;
+}
+
+enum lemf_err
+lemf_state_verify(const char *dir, const struct lemf_state_liid *l, char *msg, size_t msglen)
+{
+	enum lemf_err e;
+	char cc[32], iri[32];
+
+	for (uint32_t i = 0; i < l->nparts; i++) {
+		const struct lemf_state_part *pt = &l->part[i];
+		if (pt->n != i + 1) {
+			setmsg(msg, msglen, "%s: part %" PRIu32 " is missing from the state",
+			       l->dirname, i + 1);
+			return LEMF_E_STATE;
+		}
+		snprintf(cc, sizeof(cc), "cc-%06" PRIu32 ".pcap", pt->n);
+		snprintf(iri, sizeof(iri), "iri-%06" PRIu32 ".jsonl", pt->n);
+		if ((e = verify_pcap(dir, l->dirname, cc, pt->cc_size, pt->cc_records, pt->cc_last,
+				     msg, msglen)) != LEMF_OK ||
+		    (e = verify_jsonl(dir, l->dirname, iri, pt->iri_size, pt->iri_records, msg,
+				      msglen)) != LEMF_OK)
+			return e;
+	}
+	if ((e = verify_pcap(dir, l->dirname, "cc.pcap", l->cc_size, l->cc_records, l->cc_last,
+			     msg, msglen)) != LEMF_OK)
+		return e;
+	return verify_jsonl(dir, l->dirname, "iri.jsonl", l->iri_size, l->iri_records, msg,
+			    msglen);
 }

@@ -12,6 +12,9 @@
  *             it again), then the last committed record checked.
  *   new LIID: directory and files created and synced first, then the LIID's row inserted; a
  *             file found where no row claims it is renamed aside (never deleted, never reused).
+ *   rotate:   after a commit: both files renamed to their part names, fresh files created and
+ *             synced, then one transaction records the part and the fresh files; open finishes
+ *             a rotation that a crash interrupted (a part file one past the recorded parts).
  */
 #include "lemf/lemf_store.h"
 
@@ -37,7 +40,7 @@
 #define SCRATCH_MAX	(1024 * 1024)	/* JSON of one PDU: 256 KiB of BER can't exceed it */
 #define DIR_MAX		3000		/* longest output directory path accepted */
 #define PATH_LEN	(DIR_MAX + LEMF_DIRNAME_MAX + 64)
-#define DB_VERSION	1
+#define DB_VERSION	2		/* 2: parts (rotation); 1 is upgraded at open */
 
 static const char *const lemf_errstr[LEMF_E_COUNT] = {
 	[LEMF_OK] = "ok",
@@ -79,6 +82,8 @@ struct lliid {
 	uint8_t len;
 	char dirname[LEMF_DIRNAME_MAX];
 	struct out cc, iri;
+	uint32_t parts;		/* closed parts: the next one is parts + 1 */
+	int64_t started;	/* when the current part began (Unix seconds) */
 	uint8_t open, touched, dirty;
 };
 
@@ -97,7 +102,7 @@ struct lemf_store {
 	char dir[DIR_MAX + 1];
 	int dirfd, lockfd, rejfd;
 	sqlite3 *db;
-	sqlite3_stmt *q_upd_liid, *q_ins_liid, *q_put_stream;
+	sqlite3_stmt *q_upd_liid, *q_ins_liid, *q_put_stream, *q_ins_part, *q_rot_liid;
 	struct lliid *liids;
 	uint32_t nliids, capliids;
 	struct lstream *streams;
@@ -593,6 +598,7 @@ liid_get(struct lemf_store *s, struct hi2_bytes liid, uint32_t *out)
 		return -1;
 	}
 	l->id = sqlite3_last_insert_rowid(s->db);
+	l->started = now;
 	l->cc.fd = cc;
 	l->iri.fd = iri;
 	l->cc.size = l->cc.committed = LEMF_PCAP_FILEHDR;
@@ -890,10 +896,195 @@ rollback:
 	return s->broken;
 }
 
+/* ================================================================ rotation */
+
+/* The file name of kind k (0 CC, 1 IRI): the current file (n = 0) or closed part n. */
+static void
+file_name(char *out, size_t cap, int k, uint32_t n)
+{
+	static const char *const current[2] = {"cc.pcap", "iri.jsonl"};
+
+	if (n == 0)
+		snprintf(out, cap, "%s", current[k]);
+	else
+		snprintf(out, cap, "%s-%06" PRIu32 "%s", k ? "iri" : "cc", n, k ? ".jsonl" : ".pcap");
+}
+
+static void
+file_path(char *out, size_t cap, const struct lliid *l, int k, uint32_t n)
+{
+	char name[32];
+
+	file_name(name, sizeof(name), k, n);
+	snprintf(out, cap, "%s/%s", l->dirname, name);
+}
+
+/* 1 if the DIR-relative path exists (sb filled), 0 if not, -1 on another error. */
+static int
+path_stat(struct lemf_store *s, const char *path, struct stat *sb)
+{
+	if (fstatat(s->dirfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+/*
+ * Steps 1 and 2 of the rotation of l to part n: each current file renamed to its part name,
+ * then fresh current files created and synced (create_files also syncs the renames).  Run again
+ * after a crash, it skips a rename already done; a current file found next to its part is then
+ * the fresh one of step 2: removed when it holds nothing (at most a pcap header), else renamed
+ * aside by create_files.
+ */
+static int
+rotate_files(struct lemf_store *s, struct lliid *l, uint32_t n, int *cc, int *iri)
+{
+	char from[LEMF_DIRNAME_MAX + 32], to[LEMF_DIRNAME_MAX + 32];
+	struct stat sb;
+	int r;
+
+	for (int k = 0; k < 2; k++) {
+		file_path(from, sizeof(from), l, k, 0);
+		file_path(to, sizeof(to), l, k, n);
+		if ((r = path_stat(s, to, &sb)) < 0)
+			goto io;
+		if (r == 0) {
+			if (renameat2(s->dirfd, from, s->dirfd, to, RENAME_NOREPLACE) != 0)
+				goto io;
+			continue;
+		}
+		if ((r = path_stat(s, from, &sb)) < 0)
+			goto io;
+		if (r == 1 && S_ISREG(sb.st_mode) &&
+		    (uint64_t)sb.st_size <= (k == 0 ? LEMF_PCAP_FILEHDR : 0) &&
+		    unlinkat(s->dirfd, from, 0) != 0)
+			goto io;
+	}
+	return create_files(s, l->dirname, cc, iri);
+io:
+	fail(s, LEMF_E_IO, "%s/%s -> %s: %s", s->dir, from, to, strerror(errno));
+	return -1;
+}
+
+/* Step 3, the commit point: part n as committed, and the fresh current files, in one
+ * transaction. */
+static int
+rotate_record(struct lemf_store *s, struct lliid *l, uint32_t n, int64_t now)
+{
+	sqlite3_stmt *q = s->q_ins_part;
+
+	if (db_exec(s, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, l->id);
+	sqlite3_bind_int64(q, 2, n);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)l->cc.committed);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)l->cc.committed_last);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)l->cc.committed_records);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)l->iri.committed);
+	sqlite3_bind_int64(q, 7, (sqlite3_int64)l->iri.committed_records);
+	sqlite3_bind_int64(q, 8, l->started);
+	sqlite3_bind_int64(q, 9, now);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		goto dberr;
+	q = s->q_rot_liid;
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, n);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, LEMF_PCAP_FILEHDR);
+	sqlite3_bind_int64(q, 4, l->id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		goto dberr;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto dberr;
+	return 0;
+dberr:
+	fail(s, LEMF_E_DB, "rotation of %s: %s", l->dirname, sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* The in-memory state of fresh current files after part n. */
+static void
+rotate_reset(struct lliid *l, uint32_t n, int64_t now)
+{
+	struct out *o[2] = {&l->cc, &l->iri};
+
+	for (int k = 0; k < 2; k++) {
+		o[k]->size = o[k]->committed = k == 0 ? LEMF_PCAP_FILEHDR : 0;
+		o[k]->last = o[k]->committed_last = 0;
+		o[k]->records = o[k]->committed_records = 0;
+		o[k]->written = 0;
+	}
+	l->parts = n;
+	l->started = now;
+}
+
+static int
+rotate_due(const struct lemf_store *s, const struct lliid *l, int64_t now)
+{
+	uint64_t rb = s->cfg.rotate_bytes;
+
+	if (l->cc.committed <= LEMF_PCAP_FILEHDR && l->iri.committed == 0)
+		return 0;			/* never an empty part */
+	if (l->dirty || l->cc.size != l->cc.committed || l->iri.size != l->iri.committed)
+		return 0;			/* not right after a commit: next time */
+	return (rb != 0 && (l->cc.committed >= rb || l->iri.committed >= rb)) ||
+	    (s->cfg.rotate_secs != 0 && now - l->started >= (int64_t)s->cfg.rotate_secs);
+}
+
+/* Closes the current files of LIID i as its next part (called right after a commit: nothing
+ * is buffered, everything written is committed). */
+static int
+rotate(struct lemf_store *s, uint32_t i, int64_t now)
+{
+	struct lliid *l = &s->liids[i];
+	uint32_t n = l->parts + 1;
+	int cc, iri;
+
+	if (l->open) {		/* the buffers stay: the fresh files are opened in their place */
+		close(l->cc.fd);
+		close(l->iri.fd);
+		l->cc.fd = l->iri.fd = -1;
+	}
+	if (rotate_files(s, l, n, &cc, &iri) != 0)
+		return -1;
+	if (rotate_record(s, l, n, now) != 0) {
+		close(cc);
+		close(iri);
+		return -1;
+	}
+	rotate_reset(l, n, now);
+	if (l->open) {
+		l->cc.fd = cc;
+		l->iri.fd = iri;
+	} else {
+		close(cc);
+		close(iri);
+	}
+	s->st.rotations++;
+	return 0;
+}
+
+/* Every LIID due for rotation (a loop over all of them: a few ns each, once per commit). */
+static enum lemf_err
+rotate_all(struct lemf_store *s)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (s->cfg.rotate_bytes == 0 && s->cfg.rotate_secs == 0)
+		return LEMF_OK;
+	for (uint32_t i = 0; i < s->nliids; i++)
+		if (rotate_due(s, &s->liids[i], now) && rotate(s, i, now) != 0)
+			return s->broken;
+	return LEMF_OK;
+}
+
 enum lemf_err
 lemf_store_commit(struct lemf_store *s)
 {
 	enum lemf_err e = commit(s);
+	if (e == LEMF_OK)
+		e = rotate_all(s);
 	if (e == LEMF_OK)
 		close_idle(s, 0);
 	return e;
@@ -949,7 +1140,9 @@ static const char schema[] =
 	" iri_size INTEGER NOT NULL,"	/* committed size of iri.jsonl */
 	" cc_records INTEGER NOT NULL,"
 	" iri_records INTEGER NOT NULL,"
-	" created INTEGER NOT NULL);"
+	" created INTEGER NOT NULL,"
+	" parts INTEGER NOT NULL DEFAULT 0,"	/* closed parts (version 2) */
+	" started INTEGER NOT NULL DEFAULT 0);"	/* the current part's start (version 2) */
 	"CREATE TABLE IF NOT EXISTS stream("
 	" liid_id INTEGER NOT NULL REFERENCES liid(id),"
 	" cin INTEGER NOT NULL,"	/* -1: PDUs without a CIN */
@@ -959,7 +1152,26 @@ static const char schema[] =
 	" dups INTEGER NOT NULL,"
 	" first_seen INTEGER NOT NULL,"
 	" last_seen INTEGER NOT NULL,"
-	" PRIMARY KEY (liid_id, cin, kind));";
+	" PRIMARY KEY (liid_id, cin, kind));"
+	"CREATE TABLE IF NOT EXISTS part("	/* version 2: closed parts, as committed */
+	" liid_id INTEGER NOT NULL REFERENCES liid(id),"
+	" n INTEGER NOT NULL,"		/* cc-<n>.pcap, iri-<n>.jsonl */
+	" cc_size INTEGER NOT NULL,"
+	" cc_last INTEGER NOT NULL,"
+	" cc_records INTEGER NOT NULL,"
+	" iri_size INTEGER NOT NULL,"
+	" iri_records INTEGER NOT NULL,"
+	" started INTEGER NOT NULL,"
+	" closed INTEGER NOT NULL,"
+	" PRIMARY KEY (liid_id, n));";
+
+/* Version 1 had no rotation: its rows get no parts, their current part started at creation. */
+static const char upgrade_1_to_2[] =
+	"BEGIN IMMEDIATE;"
+	"ALTER TABLE liid ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE liid ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE liid SET started = created;"
+	"COMMIT;";
 
 static int
 db_open(struct lemf_store *s, char *msg, size_t msglen, enum lemf_err *err)
@@ -991,21 +1203,29 @@ db_open(struct lemf_store *s, char *msg, size_t msglen, enum lemf_err *err)
 	ver = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
 	q = NULL;
-	if (ver != 0 && ver != DB_VERSION) {
+	if (ver != 0 && ver != 1 && ver != DB_VERSION) {	/* 1: upgraded below */
 		setmsg(msg, msglen, "%s: state version %d, this LEMF reads %d", path, ver,
 		       DB_VERSION);
 		*err = LEMF_E_FORMAT;
 		return -1;
 	}
-	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "PRAGMA user_version=1", NULL, NULL, NULL) != SQLITE_OK)
+	if ((ver == 1 && sqlite3_exec(s->db, upgrade_1_to_2, NULL, NULL, NULL) != SQLITE_OK) ||
+	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA user_version=2", NULL, NULL, NULL) != SQLITE_OK)
 		goto dberr;
 	if (sqlite3_prepare_v2(s->db, "UPDATE liid SET cc_size=?1, cc_last=?2, iri_size=?3,"
 			       " cc_records=?4, iri_records=?5 WHERE id=?6", -1, &s->q_upd_liid,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "INSERT INTO liid(liid, cc_size, cc_last, iri_size,"
-			       " cc_records, iri_records, created) VALUES (?1, ?2, 0, 0, 0, 0, ?3)",
+			       " cc_records, iri_records, created, parts, started)"
+			       " VALUES (?1, ?2, 0, 0, 0, 0, ?3, 0, ?3)",
 			       -1, &s->q_ins_liid, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO part(liid_id, n, cc_size, cc_last, cc_records,"
+			       " iri_size, iri_records, started, closed) VALUES (?1, ?2, ?3, ?4,"
+			       " ?5, ?6, ?7, ?8, ?9)", -1, &s->q_ins_part, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE liid SET parts=?1, started=?2, cc_size=?3,"
+			       " cc_last=0, iri_size=0, cc_records=0, iri_records=0 WHERE id=?4",
+			       -1, &s->q_rot_liid, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO stream(liid_id, cin, kind, ranges,"
 			       " pdus, dups, first_seen, last_seen) VALUES (?1, ?2, ?8, ?3, ?4, ?5,"
 			       " ?6, ?7)",
@@ -1020,10 +1240,9 @@ dberr:
 
 /* Cuts one output file back to its committed size and checks what remains. */
 static enum lemf_err
-recover_file(struct lemf_store *s, struct lliid *l, struct out *o, int pcap, char *msg,
-	     size_t msglen)
+recover_file(struct lemf_store *s, struct lliid *l, struct out *o, int pcap, const char *name,
+	     char *msg, size_t msglen)
 {
-	const char *name = pcap ? "cc.pcap" : "iri.jsonl";
 	char path[LEMF_DIRNAME_MAX + 32];
 	struct stat sb;
 	enum lemf_err e = LEMF_E_IO;
@@ -1101,6 +1320,50 @@ out:
 	return e;
 }
 
+/* Recovers an LIID's files: a part file numbered parts + 1 is a rotation that a crash
+ * interrupted before its commit point, so the committed sizes describe that part: the rotation
+ * is finished (rotate_files again, checks, then its transaction).  Otherwise the current files
+ * are cut back to their committed sizes. */
+static enum lemf_err
+recover_liid(struct lemf_store *s, struct lliid *l, char *msg, size_t msglen)
+{
+	char path[LEMF_DIRNAME_MAX + 32], cc_name[32], iri_name[32];
+	uint32_t n = l->parts + 1;
+	struct stat sb;
+	int r[2], cc, iri;
+	enum lemf_err e;
+	int64_t now = (int64_t)time(NULL);
+
+	for (int k = 0; k < 2; k++) {
+		file_path(path, sizeof(path), l, k, n);
+		if ((r[k] = path_stat(s, path, &sb)) < 0) {
+			setmsg(msg, msglen, "%s/%s: %s", s->dir, path, strerror(errno));
+			return LEMF_E_IO;
+		}
+	}
+	if (!r[0] && !r[1])
+		return (e = recover_file(s, l, &l->cc, 1, "cc.pcap", msg, msglen)) != LEMF_OK ? e :
+		    recover_file(s, l, &l->iri, 0, "iri.jsonl", msg, msglen);
+	file_name(cc_name, sizeof(cc_name), 0, n);
+	file_name(iri_name, sizeof(iri_name), 1, n);
+	if (rotate_files(s, l, n, &cc, &iri) != 0) {
+		setmsg(msg, msglen, "%s", s->err);
+		return s->broken;
+	}
+	close(cc);
+	close(iri);
+	if ((e = recover_file(s, l, &l->cc, 1, cc_name, msg, msglen)) != LEMF_OK ||
+	    (e = recover_file(s, l, &l->iri, 0, iri_name, msg, msglen)) != LEMF_OK)
+		return e;
+	if (rotate_record(s, l, n, now) != 0) {
+		setmsg(msg, msglen, "%s", s->err);
+		return s->broken;
+	}
+	rotate_reset(l, n, now);
+	s->st.rotations_finished++;
+	return LEMF_OK;
+}
+
 static enum lemf_err
 load_liids(struct lemf_store *s, char *msg, size_t msglen)
 {
@@ -1109,21 +1372,23 @@ load_liids(struct lemf_store *s, char *msg, size_t msglen)
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT id, liid, cc_size, cc_last, iri_size, cc_records,"
-			       " iri_records FROM liid ORDER BY id", -1, &q, NULL) != SQLITE_OK) {
+			       " iri_records, parts, started FROM liid ORDER BY id", -1, &q,
+			       NULL) != SQLITE_OK) {
 		setmsg(msg, msglen, "state: %s", sqlite3_errmsg(s->db));
 		return LEMF_E_DB;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const void *blob = sqlite3_column_blob(q, 1);
 		int n = sqlite3_column_bytes(q, 1);
-		sqlite3_int64 v[5];
+		sqlite3_int64 v[7];
 		struct lliid *l;
 		uint32_t *slot;
 
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < 7; k++)
 			v[k] = sqlite3_column_int64(q, 2 + k);
 		if (blob == NULL || n < 1 || n > HI2_LIID_MAX || v[0] < LEMF_PCAP_FILEHDR ||
-		    v[1] < 0 || v[1] > v[0] || v[2] < 0 || v[3] < 0 || v[4] < 0) {
+		    v[1] < 0 || v[1] > v[0] || v[2] < 0 || v[3] < 0 || v[4] < 0 || v[5] < 0 ||
+		    v[5] >= UINT32_MAX) {
 			setmsg(msg, msglen, "state: LIID row %lld is malformed",
 			       (long long)sqlite3_column_int64(q, 0));
 			e = LEMF_E_FORMAT;
@@ -1153,8 +1418,9 @@ load_liids(struct lemf_store *s, char *msg, size_t msglen)
 		l->iri.size = l->iri.committed = (uint64_t)v[2];
 		l->cc.records = l->cc.committed_records = (uint64_t)v[3];
 		l->iri.records = l->iri.committed_records = (uint64_t)v[4];
-		if ((e = recover_file(s, l, &l->cc, 1, msg, msglen)) != LEMF_OK ||
-		    (e = recover_file(s, l, &l->iri, 0, msg, msglen)) != LEMF_OK)
+		l->parts = (uint32_t)v[5];
+		l->started = v[6];
+		if ((e = recover_liid(s, l, msg, msglen)) != LEMF_OK)
 			break;
 		*slot = ++s->nliids;
 	}
@@ -1280,6 +1546,8 @@ store_free(struct lemf_store *s)
 	sqlite3_finalize(s->q_upd_liid);
 	sqlite3_finalize(s->q_ins_liid);
 	sqlite3_finalize(s->q_put_stream);
+	sqlite3_finalize(s->q_ins_part);
+	sqlite3_finalize(s->q_rot_liid);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	if (s->rejfd >= 0)

@@ -9,6 +9,7 @@
  *   DIR/lemf.lock         flock(2): one LEMF per directory
  *   DIR/<LIID>/cc.pcap    CC packets (lemf_rec.h); <LIID> is the LIID made safe as a file name
  *   DIR/<LIID>/iri.jsonl  IRI events, one JSON object per line
+ *   DIR/<LIID>/cc-000001.pcap, iri-000001.jsonl, ...  closed parts (rotation, below)
  *   DIR/rejected/         the exact bytes of refused PDUs, for forensics (bounded count)
  *
  * Write protocol.  lemf_store_put() appends a PDU's records to the LIID's files (buffered) and
@@ -23,6 +24,16 @@
  *     ignored flushes, or tampering) is refused with LEMF_E_STATE rather than guessed around.
  * The caller (the server) acknowledges an MDF keep-alive only after a commit that covers every
  * PDU received before it.  With fsync off, the same holds for process crashes but not power loss.
+ *
+ * Rotation.  An interception can last months; analysts need files Wireshark opens.  After a
+ * commit, an LIID whose cc.pcap or iri.jsonl reached rotate_bytes, or whose current part is
+ * older than rotate_secs, has both files closed as part n (the LIID's parts + 1): renamed to
+ * cc-<n>.pcap and iri-<n>.jsonl (six digits, growing with n), fresh ones created and synced,
+ * then one transaction records the part (sizes, records, times) and the fresh files.  A part is
+ * never empty: an LIID with nothing in its current files does not rotate.  A crash anywhere in
+ * between is finished at open: a part file numbered parts + 1 means the rotation began, so the
+ * remaining active file is renamed too, the fresh ones re-created and the transaction done.
+ * Both files rotate together so that part n of the IRI and of the CC cover the same period.
  *
  * Streams: TS 102 232-1 numbers IRI and CC PDUs separately within one LIID and CIN (an MDF
  * sends both kinds from 0), so a stream, the unit of duplicate and gap detection, is
@@ -60,6 +71,8 @@ struct lemf_store_config {
 	uint32_t max_streams;		/* (LIID, CIN, IRI/CC) streams */
 	uint32_t max_ranges;		/* sequence ranges, all streams together */
 	uint32_t max_rejected;		/* refused PDUs kept under DIR/rejected/ */
+	uint64_t rotate_bytes;		/* close a part at this file size; 0 = never */
+	uint32_t rotate_secs;		/* ... or when it is this old; 0 = never */
 };
 
 struct lemf_store_stats {
@@ -76,6 +89,8 @@ struct lemf_store_stats {
 	uint64_t recovered_bytes;		/* uncommitted octets cut at open */
 	uint64_t recovered_files;
 	uint64_t orphans;			/* unclaimed files renamed aside (never deleted) */
+	uint64_t rotations;			/* parts closed since open */
+	uint64_t rotations_finished;		/* interrupted rotations completed at open */
 };
 
 enum lemf_put {
@@ -121,13 +136,24 @@ void lemf_liid_dirname(const uint8_t *liid, size_t len, char out[static LEMF_DIR
 
 /* ---- reading a directory's state (report, verify; safe while a LEMF writes it) ------------ */
 
+/* A closed part (cc-<n>.pcap and iri-<n>.jsonl), as committed. */
+struct lemf_state_part {
+	uint32_t n;
+	uint64_t cc_size, cc_last, cc_records;
+	uint64_t iri_size, iri_records;
+	int64_t started, closed;		/* Unix seconds */
+};
+
 struct lemf_state_liid {
 	uint8_t liid[HI2_LIID_MAX];
 	size_t liid_len;
 	char dirname[LEMF_DIRNAME_MAX];
-	uint64_t cc_size, cc_last, iri_size;	/* committed */
-	uint64_t cc_records, iri_records;
-	int64_t created;
+	uint64_t cc_size, cc_last, iri_size;	/* committed, current files (cc.pcap, iri.jsonl) */
+	uint64_t cc_records, iri_records;	/* in the current files */
+	uint64_t cc_records_total, iri_records_total;	/* closed parts included */
+	int64_t created, started;		/* the LIID; its current part */
+	uint32_t nparts;			/* closed parts, part[0..nparts-1] by number */
+	const struct lemf_state_part *part;	/* valid during the callback only */
 };
 
 /* A sender that numbers the IRI and the CC of one LIID and CIN in one sequence (instead of
@@ -156,9 +182,11 @@ struct lemf_state_ops {
 /* Reads DIR/lemf.db (read-only, one snapshot).  LEMF_OK, or an error with a message. */
 enum lemf_err lemf_state_read(const char *dir, const struct lemf_state_ops *ops, void *arg,
 			      char *msg, size_t msglen);
-/* Checks an LIID's files against its committed state: pcap header, every record up to the
- * committed size (count = cc_records, last one ends at cc_size), every JSON line (count =
- * iri_records).  LEMF_OK, or LEMF_E_STATE/LEMF_E_FORMAT/LEMF_E_IO with a message. */
+/* Checks an LIID's files against its committed state, the current files and every closed
+ * part: pcap header, every record up to the committed size (count = the records committed,
+ * the last one ending at the committed size), every JSON line (count = the lines committed),
+ * parts numbered 1..nparts without a hole.  LEMF_OK, or LEMF_E_STATE/LEMF_E_FORMAT/LEMF_E_IO
+ * with a message naming the file. */
 enum lemf_err lemf_state_verify(const char *dir, const struct lemf_state_liid *l, char *msg,
 				size_t msglen);
 

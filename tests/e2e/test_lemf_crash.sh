@@ -11,6 +11,8 @@
 #      sender starts over from 0 (at-least-once at its worst).  At the end the pcap holds every
 #      packet exactly once (tshark), the JSON lines every event once, the report has no gap and
 #      counts the duplicates it dropped, and --verify finds files and state consistent.
+#      Output rotation is on (64 KiB parts), so kills also land inside rotations: the packets
+#      and events are counted over every part, and --verify walks every part.
 set -euo pipefail
 : "${OVERT_BIN:?}" "${OVERT_BUILD:?}"
 FEED=$OVERT_BUILD/hi_feed
@@ -28,12 +30,12 @@ fail() { echo "FAIL: $*" >&2; [ -f "$work/lemf.log" ] && tail -20 "$work/lemf.lo
 "$OVERT_BIN" pki init "$work/pki" --roles lemf,mdf >/dev/null || fail "pki init"
 P=$work/pki
 
-config() {  # config OUTDIR COMMIT_MS COMMIT_PDUS
+config() {  # config OUTDIR COMMIT_MS COMMIT_PDUS [ROTATE_SIZE]
   {
     echo "output_dir: $1"
     echo "listen: [{name: hi, address: 127.0.0.1:0}]"
     echo "tls: {cert: $P/lemf.pem, key: $P/lemf.key, ca: $P/ca.pem, peers: [mdf]}"
-    echo "storage: {fsync: true, commit_interval_ms: $2, commit_pdus: $3}"
+    echo "storage: {fsync: true, commit_interval_ms: $2, commit_pdus: $3, rotate_size: ${4:-1GiB}}"
   } >"$work/lemf.yaml"
 }
 start_lemf() {
@@ -97,7 +99,7 @@ grep -q "CIN 1 CC: 3000 PDUs, seq 0..2999, 10 duplicates dropped, no gap" "$work
 [ "$(tshark -r "$work/b/B/cc.pcap" 2>/dev/null | wc -l)" = 3000 ] || fail "B: packet count"
 
 # ---- C. chaos: 6 kills at random moments, each followed by a full resend
-config "$work/c" 100 1000
+config "$work/c" 100 1000 64KiB
 {
   echo "chunk 333"
   for i in $(seq 0 29); do
@@ -129,12 +131,24 @@ grep -q "CIN 1 CC: 3000 PDUs, seq 0..2999, [1-9][0-9]* duplicates dropped, no ga
   || fail "CC after the chaos: $(cat "$work/report.txt")"
 grep -q "CIN 2 IRI: 300 PDUs, seq 0..299, [1-9][0-9]* duplicates dropped, no gap" "$work/report.txt" \
   || fail "IRI after the chaos: $(cat "$work/report.txt")"
-tshark -r "$work/c/X/cc.pcap" -T fields -e ip.id 2>/dev/null | sort | uniq -c | awk '$1 != 1' >"$work/dups"
+ncc=$(ls "$work/c/X" | grep -c '^cc-[0-9]*\.pcap$' || true)
+niri=$(ls "$work/c/Y" | grep -c '^iri-[0-9]*\.jsonl$' || true)
+[ "$ncc" -ge 2 ] && [ "$niri" -ge 1 ] || fail "rotation: $ncc CC parts, $niri IRI parts"
+{ grep -q " 0 CC packets, 300 IRI records, in $niri closed parts" "$work/report.txt" &&
+  grep -q " 3000 CC packets, 0 IRI records, in $ncc closed parts" "$work/report.txt"; } \
+  || fail "report does not count the parts: $(cat "$work/report.txt")"
+for f in "$work"/c/X/cc-*.pcap "$work/c/X/cc.pcap"; do
+  tshark -r "$f" -T fields -e ip.id 2>/dev/null
+done | sort | uniq -c | awk '$1 != 1' >"$work/dups"
 [ ! -s "$work/dups" ] || fail "packets written twice: $(head "$work/dups")"
-[ "$(tshark -r "$work/c/X/cc.pcap" 2>/dev/null | wc -l)" = 3000 ] || fail "C: packet count"
+n=0
+for f in "$work"/c/X/cc-*.pcap "$work/c/X/cc.pcap"; do
+  n=$((n + $(tshark -r "$f" 2>/dev/null | wc -l)))
+done
+[ "$n" = 3000 ] || fail "C: packet count $n over $ncc parts and the current file"
 /usr/bin/python3 -c '
 import json, sys
-seqs = [json.loads(l)["seq"] for l in open(sys.argv[1])]
+seqs = [json.loads(l)["seq"] for f in sys.argv[1:] for l in open(f)]
 assert sorted(seqs) == list(range(300)), (len(seqs), len(set(seqs)))
-' "$work/c/Y/iri.jsonl" || fail "IRI lines after the chaos"
+' "$work"/c/Y/iri-*.jsonl "$work/c/Y/iri.jsonl" || fail "IRI lines after the chaos"
 echo "test_lemf_crash: ok"

@@ -783,7 +783,8 @@ test_config(void **state)
 		"  - {name: hi2, address: 127.0.0.1:19500}\n"
 		"  - {name: hi3, address: '[::1]:19501'}\n"
 		"tls: {cert: l.pem, key: l.key, ca: ca.pem, peers: [mdf, mdf-b]}\n"
-		"storage: {fsync: false, commit_interval_ms: 200, commit_pdus: 500}\n"
+		"storage: {fsync: false, commit_interval_ms: 200, commit_pdus: 500,"
+		" rotate_size: 256MiB, rotate_interval_s: 3600}\n"
 		"limits: {max_pdu: 64KiB, connections: 8, liids: 10, streams: 100}\n";
 	static const char *const bad[] = {
 		/* unknown key */
@@ -807,6 +808,12 @@ test_config(void **state)
 		"output_dir: /x\ntls: {cert: c, key: k, ca: a, peers: [m]}\n",
 		/* no output_dir */
 		"listen: [{name: a, address: 127.0.0.1:1}]\ntls: {cert: c, key: k, ca: a, peers: [m]}\n",
+		/* parts so small they would only multiply files */
+		"output_dir: /x\nlisten: [{name: a, address: 127.0.0.1:1}]\n"
+		"tls: {cert: c, key: k, ca: a, peers: [m]}\nstorage: {rotate_size: 1000}\n",
+		/* a rotation interval beyond a month */
+		"output_dir: /x\nlisten: [{name: a, address: 127.0.0.1:1}]\n"
+		"tls: {cert: c, key: k, ca: a, peers: [m]}\nstorage: {rotate_interval_s: 9999999}\n",
 		/* max_pdu above what a PS-PDU may be */
 		"output_dir: /x\nlisten: [{name: a, address: 127.0.0.1:1}]\n"
 		"tls: {cert: c, key: k, ca: a, peers: [m]}\nlimits: {max_pdu: 1MiB}\n",
@@ -827,6 +834,8 @@ test_config(void **state)
 	assert_int_equal(c.max_pdu, 65536);
 	assert_int_equal(c.max_streams, 100);
 	assert_int_equal(c.max_ranges, 1000000);	/* default kept */
+	assert_int_equal(c.rotate_bytes, 256ULL << 20);
+	assert_int_equal(c.rotate_secs, 3600);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		if (lemf_config_parse(bad[i], strlen(bad[i]), &c, err, sizeof(err)) != -1)
@@ -840,6 +849,8 @@ test_config(void **state)
 		assert_int_equal(lemf_config_parse(pt, strlen(pt), &c, err, sizeof(err)), 0);
 		assert_int_equal(c.insecure_plaintext, 1);
 		assert_int_equal(c.fsync, 1);
+		assert_int_equal(c.rotate_bytes, 1ULL << 30);	/* 1 GiB parts by default */
+		assert_int_equal(c.rotate_secs, 0);
 	}
 }
 
