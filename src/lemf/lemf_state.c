@@ -406,6 +406,20 @@ verify_jsonl(const char *dir, const char *dirname, const char *name, uint64_t si
 	return e;
 }
 
+/* The name holding the current file of kind k (0 CC, 1 IRI) as of the snapshot l. */
+static void
+current_name(const char *dir, const struct lemf_state_liid *l, int k, char *out, size_t cap)
+{
+	char path[4096];
+	struct stat sb;
+
+	snprintf(out, cap, "%s-%06" PRIu32 "%s", k ? "iri" : "cc", l->nparts + 1,
+		 k ? ".jsonl" : ".pcap");
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, l->dirname, out);
+	if (lstat(path, &sb) != 0)
+		snprintf(out, cap, "%s", k ? "iri.jsonl" : "cc.pcap");
+}
+
 enum lemf_err
 lemf_state_verify(const char *dir, const struct lemf_state_liid *l, char *msg, size_t msglen)
 {
@@ -427,9 +441,12 @@ lemf_state_verify(const char *dir, const struct lemf_state_liid *l, char *msg, s
 				      msglen)) != LEMF_OK)
 			return e;
 	}
-	if ((e = verify_pcap(dir, l->dirname, "cc.pcap", l->cc_size, l->cc_records, l->cc_last,
-			     msg, msglen)) != LEMF_OK)
+	/* A LEMF rotating right now has renamed the current files to part nparts + 1 before
+	 * its transaction: in this snapshot that file still is the current one. */
+	current_name(dir, l, 0, cc, sizeof(cc));
+	current_name(dir, l, 1, iri, sizeof(iri));
+	if ((e = verify_pcap(dir, l->dirname, cc, l->cc_size, l->cc_records, l->cc_last, msg,
+			     msglen)) != LEMF_OK)
 		return e;
-	return verify_jsonl(dir, l->dirname, "iri.jsonl", l->iri_size, l->iri_records, msg,
-			    msglen);
+	return verify_jsonl(dir, l->dirname, iri, l->iri_size, l->iri_records, msg, msglen);
 }
