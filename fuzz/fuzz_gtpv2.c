@@ -44,8 +44,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* the bare decoder on its own */
 		if (gtpc_parse(dg.p, dg.len, msgs, &n) == GTP_OK)
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < n; i++) {
+				struct gtpc_msg r;
 				(void)gtpc_decode(&msgs[i], &in);
+				/* what the tracker does with its copy of a request */
+				if (gtpc_reparse(msgs[i].raw.p, msgs[i].raw.len, &r) != GTP_OK ||
+				    r.hdr.type != msgs[i].hdr.type || r.hdr.seq != msgs[i].hdr.seq ||
+				    r.ies.len != msgs[i].ies.len)
+					__builtin_trap();
+			}
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.af = 4;
 		memcpy(ctx.src, flags & 1 ? b : a, 4);

@@ -137,6 +137,11 @@ struct gtpc_ie {
  */
 enum gtp_err gtpc_parse(const uint8_t *p, size_t len, struct gtpc_msg msgs[GTPC_MAX_PIGGY],
     size_t *n);
+/* One message again from a copy of the raw bytes (msgs[i].raw) of a message gtpc_parse
+ * accepted: the header is parsed, the IE framing (already checked) is not walked again.  Only
+ * for such copies: on other bytes the IEs are unchecked, and gtpc_ie_next may then return -1.
+ * GTP_OK, a header error, or GTP_E_TRAILING if bytes follow the message. */
+enum gtp_err gtpc_reparse(const uint8_t *p, size_t len, struct gtpc_msg *m);
 
 /* Iterates the IEs of a cursor (a message's ies, or a grouped IE's val).  Returns 1 and fills
  * ie, 0 at the end, -1 on a framing error (cannot happen on a cursor from gtpc_parse). */

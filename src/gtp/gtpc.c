@@ -147,11 +147,10 @@ check_ies(struct ovt_cursor c, int depth, unsigned *count)
 /* 29.274 5.1/5.5: octet 1 = version (3) | P | T | MP | spare (2); type; length of what follows
  * the first 4 octets; TEID if T; sequence number (3); spare or priority (1). */
 static enum gtp_err
-parse_one(struct ovt_cursor *c, struct gtpc_msg *m)
+parse_hdr(struct ovt_cursor *c, struct gtpc_msg *m)
 {
 	struct ovt_cursor start = *c, body;
 	uint8_t f, last;
-	unsigned count = 0;
 
 	memset(m, 0, sizeof(*m));
 	if (!cur_get_u8(c, &f) || !cur_get_u8(c, &m->hdr.type) || !cur_get_u16(c, &m->hdr.length))
@@ -177,7 +176,28 @@ parse_one(struct ovt_cursor *c, struct gtpc_msg *m)
 		return GTP_E_TEID_FLAG;
 	m->ies = body;
 	cur_get_sub(&start, &m->raw, 4 + (size_t)m->hdr.length);
-	return check_ies(body, 0, &count);
+	return GTP_OK;
+}
+
+static enum gtp_err
+parse_one(struct ovt_cursor *c, struct gtpc_msg *m)
+{
+	unsigned count = 0;
+	enum gtp_err e = parse_hdr(c, m);
+
+	return e != GTP_OK ? e : check_ies(m->ies, 0, &count);
+}
+
+enum gtp_err
+gtpc_reparse(const uint8_t *p, size_t len, struct gtpc_msg *m)
+{
+	struct ovt_cursor c;
+	enum gtp_err e;
+
+	cur_init(&c, p, len);
+	if ((e = parse_hdr(&c, m)) != GTP_OK)
+		return e;
+	return cur_len(&c) == 0 ? GTP_OK : GTP_E_TRAILING;
 }
 
 enum gtp_err

@@ -1776,11 +1776,10 @@ static enum sess_rc
 on_response(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc_info *rs,
     const struct sess_msgctx *ctx, uint32_t i)
 {
-	struct gtpc_msg rm[GTPC_MAX_PIGGY];
+	struct gtpc_msg rm;
 	struct gtpc_info *rq = tr->in_req;
 	struct pend *q;
 	uint32_t si, pi;
-	size_t n;
 	int accepted;
 
 	if (i == NIL)
@@ -1793,8 +1792,7 @@ on_response(struct sess_tracker *tr, const struct gtpc_msg *m, const struct gtpc
 	}
 	prefetch_info(tr, rs, 0);
 	prefetch_bearer_keys(tr, q);
-	if (gtpc_parse(q->copy, q->copy_len, rm, &n) != GTP_OK ||
-	    gtpc_decode(&rm[0], rq) != GTP_OK) {
+	if (gtpc_reparse(q->copy, q->copy_len, &rm) != GTP_OK || gtpc_decode(&rm, rq) != GTP_OK) {
 		/* Cannot happen: the copy was decoded when it arrived. */
 		pend_free(tr, i, 1);
 		return SESS_RC_DECODE;

@@ -131,6 +131,37 @@ test_create_session_request(void **state)
 	assert_false(gtpc_ie_find(&m, GTPC_IE_SELECTION_MODE, 1, &ie));
 }
 
+/* A stored copy of an accepted message reparses to the same header and IEs (decoded alike);
+ * bytes after it, a cut header or a lying length are refused. */
+static void
+test_reparse(void **state)
+{
+	struct buf x;
+	struct gtpc_msg m, r;
+	struct gtpc_info a, b;
+	uint8_t copy[sizeof(x.mem) + 1];
+	size_t len;
+
+	(void)state;
+	build_csr(&x);
+	assert_int_equal(parse1(&x, &m), GTP_OK);
+	len = cur_len(&m.raw);
+	memcpy(copy, cur_data(&m.raw), len);
+	assert_int_equal(gtpc_reparse(copy, len, &r), GTP_OK);
+	assert_memory_equal(&r.hdr, &m.hdr, sizeof(m.hdr));
+	assert_int_equal(cur_len(&r.ies), cur_len(&m.ies));
+	assert_int_equal(gtpc_decode(&m, &a), GTP_OK);
+	assert_int_equal(gtpc_decode(&r, &b), GTP_OK);
+	assert_string_equal(a.imsi, b.imsi);
+	assert_int_equal(a.n_ies, b.n_ies);
+	assert_int_equal(a.n_fteid, b.n_fteid);
+	assert_int_equal(b.bc[0].fteid[0].teid, 0x1234);
+	copy[len] = 0;
+	assert_int_equal(gtpc_reparse(copy, len + 1, &r), GTP_E_TRAILING);
+	assert_int_equal(gtpc_reparse(copy, 3, &r), GTP_E_SHORT_HDR);
+	assert_int_equal(gtpc_reparse(copy, len - 1, &r), GTP_E_LENGTH);
+}
+
 static void
 test_paa_variants(void **state)
 {
@@ -632,6 +663,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_session_request),
+		cmocka_unit_test(test_reparse),
 		cmocka_unit_test(test_paa_variants),
 		cmocka_unit_test(test_tbcd_apn_fteid_uli),
 		cmocka_unit_test(test_plmn_three_digit_mnc),
