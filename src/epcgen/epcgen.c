@@ -113,6 +113,8 @@ check_config(const struct epcgen_config *c)
 		return EPCGEN_E_CONFIG;
 	if (c->targets > c->subscribers || c->vlan > 4094)
 		return EPCGEN_E_CONFIG;
+	if (c->mtu != 0 && (c->mtu < EPCGEN_MTU_MIN || c->mtu > EPCGEN_MTU_MAX))
+		return EPCGEN_E_CONFIG;
 	return EPCGEN_OK;
 }
 
@@ -176,6 +178,8 @@ epcgen_run(const struct epcgen_config *cfg, struct epcgen_totals *out)
 	s->tot = out;
 	s->nsubs = cfg->subscribers;
 	epcgen_rng_seed(&s->rng, cfg->seed);
+	/* A stream of its own, so that --mtu leaves every other choice (and the truth) alone. */
+	epcgen_rng_seed(&s->frag_rng, cfg->seed ^ 0x6d74752d66726167ULL);
 
 	if ((e = eg_plan(s)) != EPCGEN_OK)
 		goto done;

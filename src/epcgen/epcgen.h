@@ -27,6 +27,9 @@
 /* Hard caps: they bound memory and keep identities unique (IMEI serial numbers have 6 digits). */
 #define EPCGEN_MAX_SUBSCRIBERS	1000000u
 #define EPCGEN_MAX_PACKETS	100000000u
+/* --mtu: outer IP packets larger than this are fragmented (0 = never). */
+#define EPCGEN_MTU_MIN		576
+#define EPCGEN_MTU_MAX		9000
 
 enum epcgen_scenario {
 	EPCGEN_SC_DEMO,		/* every subscriber runs every procedure: small, readable */
@@ -44,6 +47,10 @@ struct epcgen_config {
 	int ipv6_transport;		/* network nodes talk IPv6 (F-TEIDs carry IPv6) */
 	uint16_t vlan;			/* 0: untagged; 1..4094: 802.1Q tag on every frame */
 	int s5;				/* also write the S5/S8 legs (GTPv2-C and GTP-U) */
+	uint16_t mtu;			/* 0, or EPCGEN_MTU_MIN..EPCGEN_MTU_MAX: outer IPv4/IPv6
+					 * packets larger are written as fragments (several pcap
+					 * records, some out of order); frames, their numbers in
+					 * the truth and `packets` then count IP datagrams */
 };
 
 enum epcgen_err {
@@ -73,6 +80,10 @@ struct epcgen_totals {
 	uint64_t bad_gtp_c, bad_gtp_u;	/* GTP headers whose length overruns the datagram */
 	uint64_t procedures;		/* "proc" lines in the truth file */
 	uint64_t bearers, sessions;
+	uint64_t pcap_records;		/* records written: frames, plus the extra pieces (mtu) */
+	uint64_t fragmented;		/* datagrams written as fragments (mtu) */
+	uint64_t fragments;		/* records that are fragments (mtu) */
+	uint64_t reordered;		/* fragmented datagrams whose pieces are out of order */
 	uint64_t min_packets;		/* EPCGEN_E_BUDGET: smallest --packets that fits */
 	uint64_t duration_us;		/* last timestamp - first timestamp */
 };

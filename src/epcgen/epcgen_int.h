@@ -33,6 +33,8 @@
 #define EG_MAX_LEGS		8	/* frames of the longest control step (eg_step_legs) */
 #define EG_FIRST_EBI		5	/* TS 24.007 11.2.3.1.5: EBIs 0-4 are reserved */
 #define EG_FRAME_MAX		2048	/* largest frame built (user packets fit an MTU) */
+#define EG_MAX_PIECES		16	/* fragments of one frame (--mtu >= 576: at most 4) */
+#define EG_PM_REORDER		250	/* fragmented datagrams written out of order, permille */
 #define EG_T0_SEC		1735689600ULL	/* 2025-01-01T00:00:00Z: first timestamp */
 #define EG_JSON_DEPTH		8	/* nesting of a truth line */
 
@@ -47,6 +49,7 @@ struct eg_node {
 	uint32_t eci;			/* eNB: E-UTRAN cell identifier (28 bits) */
 	uint32_t seq;			/* next GTPv2-C sequence number it initiates with */
 	uint16_t ipid;			/* outer IPv4 identification counter */
+	uint32_t frag6_id;		/* last IPv6 fragment identification it used (--mtu) */
 	uint8_t recovery;		/* restart counter sent in Echo */
 };
 
@@ -269,6 +272,9 @@ struct eg_sim {
 	struct ovt_builder fb;		/* the frame being built */
 	uint8_t fbuf[EG_FRAME_MAX];
 	struct epcgen_ip fip;
+	struct eg_node *fsrc;		/* sender of the frame being built */
+	struct epcgen_rng frag_rng;	/* --mtu only: order of the pieces */
+	uint8_t pbuf[EG_FRAME_MAX + 64];	/* one piece of a fragmented frame */
 	struct eg_out out;
 	struct epcgen_totals *tot;
 };

@@ -20,7 +20,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: epcgen --out FILE.pcap [--scenario demo|mixed|bench] [--subscribers N]\n"
 	    "              [--packets M] [--targets K] [--seed S] [--ipv6-transport]\n"
-	    "              [--vlan ID] [--s5]\n"
+	    "              [--vlan ID] [--s5] [--mtu N]\n"
 	    "\n"
 	    "Writes an Ethernet pcap of S11 GTPv2-C and S1-U GTP-U traffic (and S5/S8 with --s5),\n"
 	    "exactly M frames, next to FILE.truth.jsonl (ground truth, docs/epcgen.md) and, when\n"
@@ -34,8 +34,11 @@ usage(FILE *f)
 	    "  --seed S           seed of the pseudo-random choices (default 1)\n"
 	    "  --ipv6-transport   network nodes use IPv6 (F-TEIDs carry IPv6 addresses)\n"
 	    "  --vlan ID          802.1Q tag 1..4094 on every frame\n"
-	    "  --s5               also write the S5/S8 legs between S-GW and P-GW\n",
-	    EPCGEN_MAX_SUBSCRIBERS, EPCGEN_MAX_PACKETS);
+	    "  --s5               also write the S5/S8 legs between S-GW and P-GW\n"
+	    "  --mtu N            %u..%u: fragment outer IP packets larger than N octets as a\n"
+	    "                     router would (IPv4) or the sender (IPv6); frames (and M, and\n"
+	    "                     the truth's frame numbers) then count IP datagrams\n",
+	    EPCGEN_MAX_SUBSCRIBERS, EPCGEN_MAX_PACKETS, EPCGEN_MTU_MIN, EPCGEN_MTU_MAX);
 }
 
 /* Decimal (or 0x hex) unsigned number in [lo, hi]; -1 on anything else. */
@@ -57,7 +60,7 @@ parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 
 enum {
 	OPT_OUT = 256, OPT_SCEN, OPT_SUBS, OPT_PKTS, OPT_TGTS, OPT_SEED, OPT_V6, OPT_VLAN,
-	OPT_S5, OPT_HELP
+	OPT_S5, OPT_MTU, OPT_HELP
 };
 
 int
@@ -73,6 +76,7 @@ epcgen_main(int argc, char **argv)
 		{"ipv6-transport", no_argument, NULL, OPT_V6},
 		{"vlan", required_argument, NULL, OPT_VLAN},
 		{"s5", no_argument, NULL, OPT_S5},
+		{"mtu", required_argument, NULL, OPT_MTU},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -80,7 +84,7 @@ epcgen_main(int argc, char **argv)
 	struct epcgen_totals tot;
 	enum epcgen_scenario sc = EPCGEN_SC_DEMO;
 	const char *out = NULL, *v_subs = NULL, *v_pkts = NULL, *v_tgts = NULL, *v_seed = NULL;
-	const char *v_vlan = NULL;
+	const char *v_vlan = NULL, *v_mtu = NULL;
 	int v6 = 0, s5 = 0, c;
 	uint64_t v;
 	enum epcgen_err e;
@@ -119,6 +123,9 @@ epcgen_main(int argc, char **argv)
 			break;
 		case OPT_S5:
 			s5 = 1;
+			break;
+		case OPT_MTU:
+			v_mtu = optarg;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -175,6 +182,13 @@ epcgen_main(int argc, char **argv)
 		}
 		cfg.vlan = (uint16_t)v;
 	}
+	if (v_mtu != NULL) {
+		if (parse_u64(v_mtu, EPCGEN_MTU_MIN, EPCGEN_MTU_MAX, &v) != 0) {
+			log_warnx("--mtu: expected %u..%u", EPCGEN_MTU_MIN, EPCGEN_MTU_MAX);
+			return 2;
+		}
+		cfg.mtu = (uint16_t)v;
+	}
 
 	e = epcgen_run(&cfg, &tot);
 	if (e == EPCGEN_E_BUDGET) {
@@ -196,5 +210,9 @@ epcgen_main(int argc, char **argv)
 	    " procedures, %.1f s of traffic\n", out, tot.frames, tot.gtpv2_frames, tot.gpdu,
 	    tot.frames - tot.gtpv2_frames - tot.gpdu, cfg.subscribers, cfg.targets,
 	    tot.procedures, (double)tot.duration_us / 1e6);
+	if (cfg.mtu)
+		printf("epcgen: --mtu %u: %" PRIu64 " pcap records, %" PRIu64 " datagrams in %"
+		    PRIu64 " fragments (%" PRIu64 " out of order)\n", (unsigned)cfg.mtu,
+		    tot.pcap_records, tot.fragmented, tot.fragments, tot.reordered);
 	return 0;
 }

@@ -184,6 +184,7 @@ eg_frame_begin(struct eg_sim *s, struct eg_node *src, struct eg_node *dst, uint1
     uint16_t dport)
 {
 	bld_init_fixed(&s->fb, s->fbuf, sizeof(s->fbuf));
+	s->fsrc = src;
 	epcgen_eth(&s->fb, dst->mac, src->mac, s->cfg->vlan,
 	    src->addr.family == 6 ? EPCGEN_ETH_IPV6 : EPCGEN_ETH_IPV4);
 	epcgen_ip_begin(&s->fb, &s->fip, &src->addr, &dst->addr, EPCGEN_IPPROTO_UDP, src->ipid++);
@@ -197,6 +198,68 @@ eg_frame_next(const struct eg_sim *s)
 	return s->frame + 1;
 }
 
+/*
+ * Writes the frame in s->fb as one pcap record or, with --mtu and an IP packet larger than
+ * the MTU, as fragments: each a record with the same link header and timestamp (a router
+ * forwards them back to back).  EG_PM_REORDER permille of the fragmented datagrams have
+ * their pieces written in a shuffled order (never the original one), as seen after
+ * multipath forwarding: the receiver must reassemble out of order.  The shuffle draws from
+ * frag_rng only, so the main stream, hence every other byte and the truth, stays the same.
+ */
+static void
+emit(struct eg_sim *s)
+{
+	const uint8_t *fr = bld_data(&s->fb), *ip = fr + s->fip.ip_off;
+	size_t len = bld_len(&s->fb) - s->fip.ip_off, n = 1;
+	size_t order[EG_MAX_PIECES];
+	uint32_t id6 = 0;
+
+	if (s->cfg->mtu)
+		n = epcgen_ip_frag_count(ip, len, s->cfg->mtu);
+	if (n == 1) {
+		eg_out_frame(&s->out, s->now, fr, bld_len(&s->fb));
+		s->tot->pcap_records++;
+		return;
+	}
+	if (n == 0 || n > EG_MAX_PIECES) {
+		s->enc_err = 1;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	if (epcgen_rng_pm(&s->frag_rng, EG_PM_REORDER)) {
+		int same = 1;
+		for (size_t i = n - 1; i > 0; i--) {
+			size_t j = epcgen_rng_below(&s->frag_rng, (uint32_t)i + 1), t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (size_t i = 0; i < n; i++)
+			same &= order[i] == i;
+		if (same) {
+			order[0] = n - 1;
+			order[n - 1] = 0;
+		}
+		s->tot->reordered++;
+	}
+	if (s->fsrc->addr.family == 6)
+		id6 = ++s->fsrc->frag6_id;
+	for (size_t i = 0; i < n; i++) {
+		struct ovt_builder b;
+		bld_init_fixed(&b, s->pbuf, sizeof(s->pbuf));
+		bld_add_bytes(&b, fr, s->fip.ip_off);
+		epcgen_ip_frag_write(&b, ip, len, s->cfg->mtu, id6, order[i]);
+		if (!bld_ok(&b)) {
+			s->enc_err = 1;
+			return;
+		}
+		eg_out_frame(&s->out, s->now, bld_data(&b), bld_len(&b));
+	}
+	s->tot->pcap_records += n;
+	s->tot->fragments += n;
+	s->tot->fragmented++;
+}
+
 uint32_t
 eg_frame_end(struct eg_sim *s)
 {
@@ -208,7 +271,7 @@ eg_frame_end(struct eg_sim *s)
 	if (s->frame == 0)
 		s->first_t = s->now;
 	s->last_t = s->now;
-	eg_out_frame(&s->out, s->now, bld_data(&s->fb), bld_len(&s->fb));
+	emit(s);
 	s->tot->frames++;
 	return ++s->frame;
 }

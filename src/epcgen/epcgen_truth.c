@@ -57,7 +57,13 @@ eg_truth_meta(struct eg_sim *s)
 	ej_str(o, "mcc", "001");
 	ej_str(o, "mnc", "01");
 	ej_u64(o, "t0_us", abs_us(0));
-	ej_str(o, "frame_numbering", "1-based");
+	/* Without --mtu the line is what it always was (same options, same bytes). */
+	if (c->mtu) {
+		ej_u64(o, "mtu", c->mtu);
+		ej_str(o, "frame_numbering", "1-based, per IP datagram");
+	} else {
+		ej_str(o, "frame_numbering", "1-based");
+	}
 	ej_end(o);
 }
 
@@ -274,6 +280,12 @@ eg_truth_totals(struct eg_sim *s)
 	ej_u64(o, "subscribers", s->nsubs);
 	ej_u64(o, "targets", s->cfg->targets);
 	ej_u64(o, "duration_us", t->duration_us);
+	if (s->cfg->mtu) {
+		ej_u64(o, "pcap_records", t->pcap_records);
+		ej_u64(o, "fragmented_datagrams", t->fragmented);
+		ej_u64(o, "fragments", t->fragments);
+		ej_u64(o, "reordered_datagrams", t->reordered);
+	}
 	ej_end(o);
 }
 

@@ -232,6 +232,86 @@ epcgen_ip_end(struct ovt_builder *b, struct epcgen_ip *ip)
 	bld_put_u16_at(b, ip->l4_off + l4_csum_off(ip->proto), csum);
 }
 
+/* ------------------------------------------------------------- fragmentation ---- */
+
+/* Header octets kept from the packet (hl) and repeated in every piece (over). */
+static int
+frag_geometry(const uint8_t *ip, size_t len, size_t *hl, size_t *over)
+{
+	if (len < 1)
+		return -1;
+	if ((ip[0] >> 4) == 4) {
+		*hl = (size_t)(ip[0] & 0x0f) * 4;
+		*over = *hl;
+	} else if ((ip[0] >> 4) == 6) {
+		*hl = 40;
+		*over = 40 + 8;
+	} else {
+		return -1;
+	}
+	return *hl >= 20 && *hl <= len ? 0 : -1;
+}
+
+size_t
+epcgen_ip_frag_count(const uint8_t *ip, size_t len, size_t mtu)
+{
+	size_t hl, over, per;
+
+	if (len <= mtu || frag_geometry(ip, len, &hl, &over) < 0)
+		return 1;
+	if (mtu < over + 8)
+		return 0;
+	per = (mtu - over) & ~(size_t)7;
+	return (len - hl + per - 1) / per;
+}
+
+void
+epcgen_ip_frag_write(struct ovt_builder *b, const uint8_t *ip, size_t len, size_t mtu,
+    uint32_t id6, size_t k)
+{
+	size_t n = epcgen_ip_frag_count(ip, len, mtu), hl = 0, over = 0, per, off, dl, start;
+	int more;
+
+	if (n == 0 || k >= n) {
+		bld_fail(b);
+		return;
+	}
+	if (n == 1) {
+		bld_add_bytes(b, ip, len);
+		return;
+	}
+	if (frag_geometry(ip, len, &hl, &over) < 0) {	/* not with n > 1: count checked it */
+		bld_fail(b);
+		return;
+	}
+	per = (mtu - over) & ~(size_t)7;
+	off = k * per;
+	dl = len - hl - off < per ? len - hl - off : per;
+	more = k + 1 < n;
+	start = bld_len(b);
+	if (hl == over) {
+		/* IPv4: total length, flags (DF cleared, MF) + offset in 8-octet units, checksum. */
+		bld_add_bytes(b, ip, hl);
+		bld_put_u16_at(b, start + 2, (uint16_t)(hl + dl));
+		bld_put_u16_at(b, start + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
+		bld_put_u16_at(b, start + 10, 0);
+		if (bld_ok(b))
+			bld_put_u16_at(b, start + 10, epcgen_csum_fold(
+			    epcgen_csum_add(0, bld_data(b) + start, hl)));
+	} else {
+		/* IPv6: payload length, Next Header 44, then the fragment header. */
+		bld_add_bytes(b, ip, 40);
+		bld_put_u16_at(b, start + 4, (uint16_t)(8 + dl));
+		if (bld_ok(b))
+			bld_data(b)[start + 6] = 44;
+		bld_add_u8(b, ip[6]);
+		bld_add_u8(b, 0);
+		bld_add_u16(b, (uint16_t)(off | (more ? 1 : 0)));
+		bld_add_u32(b, id6);
+	}
+	bld_add_bytes(b, ip + hl + off, dl);
+}
+
 /* ------------------------------------------------------------------ GTPv2-C ---- */
 
 void

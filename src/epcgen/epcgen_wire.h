@@ -68,6 +68,22 @@ void epcgen_icmp_echo_hdr(struct ovt_builder *b, struct epcgen_ip *ip, int reply
     uint16_t seq);
 void epcgen_ip_end(struct ovt_builder *b, struct epcgen_ip *ip);
 
+/* ---- IP fragmentation (--mtu) ----
+ * IPv4 as a router on the path does it (RFC 791 3.2): every piece but the last carries a
+ * multiple of 8 data octets, the offset counts 8-octet units, MF is set on all but the last,
+ * the header is copied (packets built here have no options) with its total length and checksum
+ * redone and DF cleared (a router only fragments packets sent without DF).  IPv6 as the sending
+ * node does it (RFC 8200 4.5): a fragment header after the 40-octet header (packets built here
+ * have no extension headers) with the packet's Next Header, the offset, M and the given
+ * identification; the payload length redone.  ip/len is a whole packet from epcgen_ip_end. */
+/* Pieces the packet needs on a link of this MTU: 1 if it fits (or is neither IPv4 nor IPv6),
+ * 0 if the MTU cannot carry 8 data octets a piece. */
+size_t epcgen_ip_frag_count(const uint8_t *ip, size_t len, size_t mtu);
+/* Appends piece k (0-based, below the count) to b; a bad k sets the builder's error.  With a
+ * count of 1 the packet is copied unchanged. */
+void epcgen_ip_frag_write(struct ovt_builder *b, const uint8_t *ip, size_t len, size_t mtu,
+    uint32_t id6, size_t k);
+
 /* ---- GTPv2-C (TS 29.274) ---- */
 #define EPCGEN_V2_MAX_DEPTH 4	/* grouped IEs nest at most this deep here */
 

@@ -10,7 +10,9 @@
  *   LINKTYPE_IPV6 (229), DLT_NULL (0) and DLT_LOOP (108) in either byte order.
  * IPv4 with options (RFC 791), IPv6 with hop-by-hop, routing, destination-options and fragment
  * extension headers (RFC 8200 section 4).  Fragments are reported (pkt_info.frag) and only the
- * first fragment carries an L4 header; pkt_frag.h reassembles them.
+ * first fragment carries an L4 header; pkt_frag.h reassembles them: hand it pkt_info.ip of each
+ * PKT_E_FRAGMENT, and run pkt_decode_ip() on the datagram it returns once complete (the POI
+ * does so in poi_core.c; pkt_decode itself keeps no state).
  *
  * Thread safety: none needed; the functions touch only their arguments.
  */
@@ -83,7 +85,8 @@ struct pkt_info {
  * Decodes one captured frame down to UDP.  On PKT_OK out->payload is the UDP payload.
  * A fragment (IPv4 MF/offset, IPv6 fragment header) returns PKT_E_FRAGMENT with the IP fields,
  * frag, frag_id, frag_off, frag_more and ip filled, plus the ports when it is the first
- * fragment (PKT_FRAG_FIRST); the caller counts it or hands it to pkt_frag.h.
+ * fragment (PKT_FRAG_FIRST); the caller hands ip to pkt_frag_add() (pkt_frag.h).  proto is
+ * the IPv4 protocol or, for IPv6, what follows the fragment header.
  * Returns the first problem found; out is partially filled on error (addresses are valid once
  * the IP header decoded).  Never reads outside [p, p+caplen).
  */

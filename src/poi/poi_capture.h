@@ -15,11 +15,13 @@
 #include <stdint.h>
 
 /* GTPv2-C (TS 29.274 clause 4.2: port 2123) and GTP-U (TS 29.281 clause 4.4.2: port 2152), plus
- * IPv4 fragments, whose later pieces carry no UDP header and would otherwise be filtered out
- * before the POI could count them. */
-#define POI_DEFAULT_FILTER \
-	"udp port 2123 or udp port 2152 or (ip[6:2] & 0x1fff != 0) or " \
-	"(vlan and (udp port 2123 or udp port 2152))"
+ * the IP fragments the POI reassembles (pkt_frag.h), whose later pieces carry no UDP header
+ * and would otherwise be filtered out: IPv4 with a non-zero offset (the first piece matches
+ * the port), IPv6 whose fixed header is followed by a fragment header (every piece); the
+ * same again behind an 802.1Q tag. */
+#define POI_FILTER_GTP \
+	"udp port 2123 or udp port 2152 or (ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] == 44)"
+#define POI_DEFAULT_FILTER POI_FILTER_GTP " or (vlan and (" POI_FILTER_GTP "))"
 
 struct poi_capture {
 	pcap_t *pcap;

@@ -10,10 +10,12 @@
 #include "conf/conf.h"
 
 static const char *const top_keys[] = {"ne_identifier", "nfid", "ipid", "operator_id",
-    "capture", "sessions", "x1", "x2x3", NULL};
+    "capture", "sessions", "reassembly", "x1", "x2x3", NULL};
 static const char *const capture_keys[] = {"interface", "filter", "snaplen", "buffer", "user",
     NULL};
 static const char *const sessions_keys[] = {"max", "idle_timeout", NULL};
+static const char *const reassembly_keys[] = {"max_datagrams", "max_fragments", "memory",
+    "timeout", NULL};
 static const char *const x1_keys[] = {"listen", "cert", "key", "ca", "db", "admf_identifiers",
     NULL};
 static const char *const x2x3_keys[] = {"cert", "key", "ca", "version", "queue_records",
@@ -53,6 +55,35 @@ uint_opt(struct conf *c, const char *path, uint64_t min, uint64_t max, uint64_t 
 	return conf_uint(c, NULL, path, min, max, v) < 0 ? -1 : 0;
 }
 
+/* reassembly.*: each key in the range pkt_frag_new accepts, then the combination. */
+static int
+parse_reassembly(struct conf *c, struct pkt_frag_config *fc)
+{
+	uint64_t v;
+	const char *why;
+
+	v = fc->max_datagrams;
+	if (uint_opt(c, "reassembly.max_datagrams", 1, PKT_FRAG_MAX_DATAGRAMS, &v) < 0)
+		return -1;
+	fc->max_datagrams = (uint32_t)v;
+	v = fc->max_fragments;
+	if (uint_opt(c, "reassembly.max_fragments", 2, PKT_FRAG_MAX_FRAGMENTS, &v) < 0)
+		return -1;
+	fc->max_fragments = (uint32_t)v;
+	if (uint_opt(c, "reassembly.memory", (uint64_t)fc->max_datagram + PKT_FRAG_BLOCK,
+	    PKT_FRAG_MAX_BYTES, &fc->max_bytes) < 0)
+		return -1;
+	v = fc->timeout_ns / 1000000000ULL;
+	if (uint_opt(c, "reassembly.timeout", 1, PKT_FRAG_MAX_TIMEOUT_NS / 1000000000ULL, &v) < 0)
+		return -1;
+	fc->timeout_ns = v * 1000000000ULL;
+	if ((why = pkt_frag_config_check(fc)) != NULL) {
+		snprintf(c->err, sizeof(c->err), "reassembly: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_tree(struct conf *c, void *arg)
 {
@@ -62,6 +93,7 @@ parse_tree(struct conf *c, void *arg)
 	if (conf_check_keys(c, NULL, "", top_keys) < 0 ||
 	    conf_check_keys(c, NULL, "capture", capture_keys) < 0 ||
 	    conf_check_keys(c, NULL, "sessions", sessions_keys) < 0 ||
+	    conf_check_keys(c, NULL, "reassembly", reassembly_keys) < 0 ||
 	    conf_check_keys(c, NULL, "x1", x1_keys) < 0 ||
 	    conf_check_keys(c, NULL, "x2x3", x2x3_keys) < 0)
 		return -1;
@@ -91,6 +123,8 @@ parse_tree(struct conf *c, void *arg)
 	if (uint_opt(c, "sessions.idle_timeout", 1, 30 * 86400, &v) < 0)
 		return -1;
 	o->sess_idle_s = (uint32_t)v;
+	if (parse_reassembly(c, &o->frag) < 0)
+		return -1;
 
 	/* X1: all mandatory; there is no other way in. */
 	const char *listen;
@@ -191,6 +225,7 @@ defaults(struct poi_config *o)
 	o->snaplen = 65535;
 	o->sess_max = 1000000;
 	o->sess_idle_s = 86400;
+	pkt_frag_config_init(&o->frag);
 	o->x2x3_version = 0x0005;
 	o->queue_records = 65536;
 	o->queue_bytes = 32u * 1024 * 1024;

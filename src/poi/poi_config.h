@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pkt/pkt_frag.h"
+
 #define POI_PATH_MAX	512
 #define POI_ID_MAX	64
 #define POI_MAX_ADMF	8
@@ -40,6 +42,11 @@ struct poi_config {
 
 	uint64_t sess_max;
 	uint32_t sess_idle_s;
+
+	/* Reassembly of fragmented outer IP datagrams (pkt_frag.h): reassembly.max_datagrams,
+	 * max_fragments, memory (fragment storage, octets), timeout (seconds).  The largest
+	 * datagram is always 65535 octets.  poi_core_new gives a zero field its default. */
+	struct pkt_frag_config frag;
 
 	char x1_host[64];
 	uint16_t x1_port;

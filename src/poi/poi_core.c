@@ -72,6 +72,7 @@ struct poi_core {
 	struct x1_store *store;
 	struct sess_tracker *tr;
 	struct poi_targets *targets;
+	struct pkt_frag *frag;		/* outer IP reassembly */
 
 	struct poi_task **tasks;
 	size_t ntasks, captasks;
@@ -881,29 +882,15 @@ on_gpdu(struct poi_core *c, const struct pkt_info *pi, const struct gtpu_hdr *g,
 	}
 }
 
-void
-poi_core_frame(struct poi_core *c, int linktype, const struct pcap_pkthdr *h,
-    const uint8_t *data)
+/* A UDP datagram from the capture (whole, or reassembled from fragments): GTP-U, GTPv2-C or
+ * neither, by port. */
+static void
+udp_in(struct poi_core *c, const struct pkt_info *pi)
 {
-	struct pkt_info pi;
-	enum pkt_err pe;
+	const uint8_t *p = cur_data(&pi->payload);
+	size_t len = cur_len(&pi->payload);
 
-	c->st.frames++;
-	c->st.bytes += h->caplen;
-	/* Captures are opened with nanosecond precision (poi_capture.c). */
-	c->now_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
-
-	pe = pkt_decode(linktype, data, h->caplen, &pi);
-	if (pe != PKT_OK) {
-		c->st.pkt.n[pe]++;
-		if (pe == PKT_E_FRAGMENT)
-			c->st.fragments++;
-		return;
-	}
-	const uint8_t *p = cur_data(&pi.payload);
-	size_t len = cur_len(&pi.payload);
-
-	if (pi.dport == GTPU_PORT || (pi.sport == GTPU_PORT && pi.dport != GTPC_PORT)) {
+	if (pi->dport == GTPU_PORT || (pi->sport == GTPU_PORT && pi->dport != GTPC_PORT)) {
 		struct gtpu_hdr g;
 		size_t trailing;
 		enum gtp_err ge = gtpu_parse(p, len, &g, &trailing);
@@ -918,18 +905,18 @@ poi_core_frame(struct poi_core *c, int linktype, const struct pcap_pkthdr *h,
 		}
 		struct ovt_cursor msg;
 		cur_init(&msg, p, len - trailing);
-		on_gpdu(c, &pi, &g, msg);
+		on_gpdu(c, pi, &g, msg);
 		return;
 	}
-	if (pi.dport == GTPC_PORT || pi.sport == GTPC_PORT) {
+	if (pi->dport == GTPC_PORT || pi->sport == GTPC_PORT) {
 		struct sess_msgctx ctx;
 		enum sess_rc rc;
 		ctx.ts_ns = c->now_ns;
-		ctx.af = pi.ipver;
-		memcpy(ctx.src, pi.src, 16);
-		memcpy(ctx.dst, pi.dst, 16);
-		ctx.sport = pi.sport;
-		ctx.dport = pi.dport;
+		ctx.af = pi->ipver;
+		memcpy(ctx.src, pi->src, 16);
+		memcpy(ctx.dst, pi->dst, 16);
+		ctx.sport = pi->sport;
+		ctx.dport = pi->dport;
 		enum gtp_err ge = sess_gtpc_udp(c->tr, p, len, &ctx, &rc);
 		if (ge != GTP_OK)
 			c->st.gtpc_err[ge]++;
@@ -940,11 +927,65 @@ poi_core_frame(struct poi_core *c, int linktype, const struct pcap_pkthdr *h,
 	c->st.not_gtp_port++;
 }
 
+/* An outer IP fragment: held until its datagram is whole, which then goes down the same path
+ * as an unfragmented frame, with the capture time of the piece that completed it. */
+static void
+fragment_in(struct poi_core *c, const struct pkt_info *pi)
+{
+	struct pkt_frag_out fo;
+	struct pkt_info whole;
+	enum pkt_frag_rc rc;
+	enum pkt_err pe;
+
+	c->st.fragments++;
+	/* Only UDP can be GTP: other protocols are not worth the reassembler's memory. */
+	if (pi->proto != 17) {
+		c->st.pkt.n[PKT_E_NOT_UDP]++;
+		return;
+	}
+	rc = pkt_frag_add(c->frag, cur_data(&pi->ip), cur_len(&pi->ip), c->now_ns, &fo);
+	c->st.frag = *pkt_frag_stats(c->frag);
+	if (rc != PKT_FRAG_COMPLETE)
+		return;
+	pe = pkt_decode_ip(fo.ip, fo.len, &whole);
+	if (pe == PKT_OK && whole.proto != 17)
+		pe = PKT_E_NOT_UDP;
+	if (pe != PKT_OK) {
+		c->st.pkt.n[pe]++;
+		return;
+	}
+	udp_in(c, &whole);
+}
+
+void
+poi_core_frame(struct poi_core *c, int linktype, const struct pcap_pkthdr *h,
+    const uint8_t *data)
+{
+	struct pkt_info pi;
+	enum pkt_err pe;
+
+	c->st.frames++;
+	c->st.bytes += h->caplen;
+	/* Captures are opened with nanosecond precision (poi_capture.c). */
+	c->now_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+
+	pe = pkt_decode(linktype, data, h->caplen, &pi);
+	if (pe == PKT_E_FRAGMENT)
+		fragment_in(c, &pi);
+	else if (pe != PKT_OK)
+		c->st.pkt.n[pe]++;
+	else
+		udp_in(c, &pi);
+}
+
 void
 poi_core_tick(struct poi_core *c, uint64_t now_ns)
 {
 	/* A budget keeps one tick short even with millions of sessions. */
 	sess_sweep(c->tr, now_ns, 65536);
+	/* Incomplete datagrams time out even when no fragment arrives to trigger it. */
+	(void)pkt_frag_expire(c->frag, now_ns);
+	c->st.frag = *pkt_frag_stats(c->frag);
 }
 
 /* ------------------------------------------------------------------ life cycle */
@@ -996,6 +1037,21 @@ poi_core_new(const struct poi_config *cfg, struct ev_loop *loop, struct tls_ctx 
 		poi_core_free(c);
 		return NULL;
 	}
+	/* A zero field (a config built by hand rather than parsed) takes the default. */
+	struct pkt_frag_config fc, def;
+	const char *why = NULL;
+	fc = cfg->frag;
+	pkt_frag_config_init(&def);
+	fc.max_datagrams = fc.max_datagrams ? fc.max_datagrams : def.max_datagrams;
+	fc.max_fragments = fc.max_fragments ? fc.max_fragments : def.max_fragments;
+	fc.max_datagram = fc.max_datagram ? fc.max_datagram : def.max_datagram;
+	fc.max_bytes = fc.max_bytes ? fc.max_bytes : def.max_bytes;
+	fc.timeout_ns = fc.timeout_ns ? fc.timeout_ns : def.timeout_ns;
+	if ((c->frag = pkt_frag_new(&fc, &why)) == NULL) {
+		snprintf(err, errlen, "IP reassembly: %s", why);
+		poi_core_free(c);
+		return NULL;
+	}
 	if (store != NULL) {
 		enum x1_store_err se;
 		if ((se = x1_store_dest_foreach(store, load_dest, c)) != X1S_OK ||
@@ -1031,6 +1087,7 @@ poi_core_free(struct poi_core *c)
 	if (c->tr != NULL)
 		sess_free(c->tr);
 	poi_targets_free(c->targets);
+	pkt_frag_free(c->frag);
 	free(c);
 }
 
@@ -1093,6 +1150,17 @@ poi_core_summary(const struct poi_core *c, FILE *f)
 	    " room for 2 PDN connections and 3 bearers; session %zu, PDN %zu, bearer %zu)\n",
 	    mem.reserved >> 20, mem.max_sessions, mem.reserved / mem.max_sessions,
 	    mem.session_size, mem.pdn_size, mem.bearer_size);
+	/* The reassembler is also reserved up front (pkt_frag.h): its bound, stated here. */
+	const struct pkt_frag_config *fc = pkt_frag_config(c->frag);
+	fprintf(f, "IP fragments           %" PRIu64 " (datagrams reassembled %" PRIu64
+	    ", in progress %u, exact duplicates %" PRIu64 ", dropped %" PRIu64 ")\n",
+	    s->fragments, s->frag.n[PKT_FRAG_COMPLETE], s->frag.in_flight,
+	    s->frag.n[PKT_FRAG_DUPLICATE], s->frag.drops);
+	fprintf(f, "reassembly memory      %.1f MiB reserved (%u datagrams of up to %u octets in"
+	    " flight, %u fragments each, %" PRIu64 " KiB of fragment storage, peak %" PRIu64
+	    " KiB; timeout %" PRIu64 " s)\n", (double)pkt_frag_memory(c->frag) / (1 << 20),
+	    fc->max_datagrams, fc->max_datagram, fc->max_fragments, fc->max_bytes >> 10,
+	    s->frag.peak_bytes >> 10, (uint64_t)(fc->timeout_ns / 1000000000ULL));
 	fprintf(f, "tasks                  %zu\n", c->ntasks);
 	fprintf(f, "target sessions        %" PRIu64 "\n", s->target_sessions);
 	fprintf(f, "X2 events              %" PRIu64 "\n", s->x2_events);
@@ -1103,6 +1171,10 @@ poi_core_summary(const struct poi_core *c, FILE *f)
 		if (s->pkt.n[i])
 			fprintf(f, "refused frame          %s: %" PRIu64 "\n",
 			    pkt_strerror((enum pkt_err)i), s->pkt.n[i]);
+	for (int i = 0; i < PKT_FRAG__COUNT; i++)
+		if (pkt_frag_is_drop((enum pkt_frag_rc)i) && s->frag.n[i])
+			fprintf(f, "refused fragment       %s: %" PRIu64 "\n",
+			    pkt_frag_strerror((enum pkt_frag_rc)i), s->frag.n[i]);
 	for (int i = 1; i < GTP_E__COUNT; i++) {
 		if (s->gtpc_err[i])
 			fprintf(f, "refused GTPv2-C        %s: %" PRIu64 "\n",

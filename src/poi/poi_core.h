@@ -4,6 +4,7 @@
  *
  *   frame -> pkt_decode -> UDP 2123: GTPv2-C -> session tracker -> bearer events -> X2 (IRI)
  *                       -> UDP 2152: GTP-U G-PDU -> TEID lookup -> subscriber -> X3 (CC)
+ *         -> IP fragment -> pkt_frag (reassembly) -> pkt_decode_ip -> the same UDP path
  *
  * Tasks and destinations come only from X1 (x1_ne change hook, and the X1 store at start-up).
  * Matching: each session caches the tasks that target it, tagged with a generation number that
@@ -12,7 +13,9 @@
  * (startOfInterceptionWithActiveBearer, 3GPP TS 33.108).
  *
  * Memory: the tracker's pools (sess.h, docs/gtp.md) + per task ~3.5 KiB + per destination its
- * sender queue bound (x2x3_sender.h) + 8 bytes per intercepted session id.
+ * sender queue bound (x2x3_sender.h) + 8 bytes per intercepted session id + the reassembler,
+ * fixed at start from cfg->frag (pkt_frag_memory_for; 13.5 MiB with the defaults, printed
+ * in the summary).
  * Thread safety: none; one core per event-loop thread.
  */
 #ifndef OVERT_POI_CORE_H
@@ -25,6 +28,7 @@
 #include "common/ev.h"
 #include "gtp/gtp.h"
 #include "pkt/pkt.h"
+#include "pkt/pkt_frag.h"
 #include "poi/poi_config.h"
 #include "sess/sess.h"
 #include "tls/tls.h"
@@ -36,7 +40,10 @@ struct poi_core;
 struct poi_stats {
 	uint64_t frames, bytes;
 	struct pkt_err_counts pkt;	/* link/IP/UDP refusals by reason */
-	uint64_t fragments;		/* outer IP fragments (not reassembled: counted) */
+	uint64_t fragments;		/* outer IP fragments seen (non-UDP ones: pkt NOT_UDP) */
+	struct pkt_frag_stats frag;	/* reassembly of the UDP ones: datagrams reassembled
+					 * (n[PKT_FRAG_COMPLETE]) go down the UDP path; drops
+					 * by reason */
 	uint64_t not_gtp_port;		/* UDP on neither GTP port (filter let it through) */
 	uint64_t gtpc, gtpu;		/* messages parsed */
 	uint64_t gtpc_err[GTP_E__COUNT];

@@ -67,10 +67,10 @@ progress(struct poi_run *r, int final)
 	const struct sess_stats *ss = poi_core_sess_stats(r->core);
 	if (!r->tty)
 		return;
-	fprintf(stderr, "\rframes %" PRIu64 "  subscribers %u  target sessions %" PRIu64
-	    "  X2 %" PRIu64 "  X3 %" PRIu64 "  queued %" PRIu64 "   %s", s->frames, ss->sessions,
-	    s->target_sessions, s->x2_events, s->x3_packets, poi_core_queued(r->core),
-	    final ? "\n" : "");
+	fprintf(stderr, "\rframes %" PRIu64 "  reassembled %" PRIu64 "  subscribers %u  target"
+	    " sessions %" PRIu64 "  X2 %" PRIu64 "  X3 %" PRIu64 "  queued %" PRIu64 "   %s",
+	    s->frames, s->frag.n[PKT_FRAG_COMPLETE], ss->sessions, s->target_sessions,
+	    s->x2_events, s->x3_packets, poi_core_queued(r->core), final ? "\n" : "");
 }
 
 static void

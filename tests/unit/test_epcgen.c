@@ -28,6 +28,8 @@
 #include "epcgen/epcgen_msg.h"
 #include "epcgen/epcgen_rng.h"
 #include "epcgen/epcgen_wire.h"
+#include "pkt/pkt.h"
+#include "pkt/pkt_frag.h"
 
 /* ------------------------------------------------------------------ helpers ---- */
 
@@ -492,6 +494,86 @@ test_ip_checksums(void **state)
 	assert_false(bld_ok(&b));
 }
 
+/* IP fragmentation (--mtu): each piece checked field by field against RFC 791 3.2 / RFC 8200
+ * 4.5, and the pieces put back together by hand give the packet again. */
+static void
+test_ip_fragment(void **state)
+{
+	static uint8_t pkt[2048], rebuilt[2048], pc[2048];
+	struct ovt_builder b, pb;
+	struct epcgen_ip ip;
+	struct epcgen_addr s4, d4, s6, d6;
+	const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	const uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+
+	epcgen_addr_v4(&s4, 0x0a020001);
+	epcgen_addr_v4(&d4, 0x0a040001);
+	epcgen_addr_v6(&s6, a6);
+	epcgen_addr_v6(&d6, b6);
+	for (int v6 = 0; v6 < 2; v6++) {
+		bld_init_fixed(&b, pkt, sizeof(pkt));
+		epcgen_ip_begin(&b, &ip, v6 ? &s6 : &s4, v6 ? &d6 : &d4, EPCGEN_IPPROTO_UDP, 0x4242);
+		epcgen_udp_hdr(&b, &ip, 2152, 2152);
+		for (int i = 0; i < 1400; i++)
+			bld_add_u8(&b, (uint8_t)(i * 31));
+		epcgen_ip_end(&b, &ip);
+		assert_true(bld_ok(&b));
+		size_t n = bld_len(&b), hl = v6 ? 40 : 20;
+		/* fits: one piece, the packet itself */
+		assert_int_equal(epcgen_ip_frag_count(pkt, n, n), 1);
+		bld_init_fixed(&pb, pc, sizeof(pc));
+		epcgen_ip_frag_write(&pb, pkt, n, n, 1, 0);
+		assert_int_equal(bld_len(&pb), n);
+		assert_memory_equal(pc, pkt, n);
+		/* MTU 576: 552 (IPv4) or 528 (IPv6) data octets a piece */
+		size_t per = v6 ? 528 : 552, cnt = (n - hl + per - 1) / per;
+		assert_int_equal(epcgen_ip_frag_count(pkt, n, 576), cnt);
+		assert_int_equal(cnt, 3);
+		assert_int_equal(epcgen_ip_frag_count(pkt, n, v6 ? 55 : 27), 0);
+		memcpy(rebuilt, pkt, hl);
+		size_t got = 0;
+		for (size_t k = 0; k < cnt; k++) {
+			bld_init_fixed(&pb, pc, sizeof(pc));
+			epcgen_ip_frag_write(&pb, pkt, n, 576, 0xa1b2c3d4, k);
+			assert_true(bld_ok(&pb));
+			size_t pl = bld_len(&pb), dl, off;
+			int more;
+			assert_true(pl <= 576);
+			if (!v6) {
+				assert_int_equal((size_t)(pc[2] << 8 | pc[3]), pl);
+				assert_int_equal(pc[4] << 8 | pc[5], 0x4242);	/* same id */
+				assert_int_equal(pc[6] & 0x40, 0);		/* DF cleared */
+				more = (pc[6] & 0x20) != 0;
+				off = (size_t)((pc[6] & 0x1f) << 8 | pc[7]) * 8;
+				assert_int_equal(epcgen_csum_fold(epcgen_csum_add(0, pc, 20)), 0);
+				dl = pl - 20;
+				memcpy(rebuilt + 20 + off, pc + 20, dl);
+			} else {
+				assert_int_equal((size_t)(pc[4] << 8 | pc[5]) + 40, pl);
+				assert_int_equal(pc[6], 44);
+				assert_int_equal(pc[40], EPCGEN_IPPROTO_UDP);
+				assert_int_equal(pc[41], 0);
+				more = pc[43] & 1;
+				off = (size_t)(pc[42] << 8 | pc[43]) & 0xfff8;
+				assert_memory_equal(pc + 44, "\xa1\xb2\xc3\xd4", 4);
+				dl = pl - 48;
+				memcpy(rebuilt + 40 + off, pc + 48, dl);
+			}
+			assert_int_equal(off, k * per);
+			assert_int_equal(more, k + 1 < cnt);
+			if (more)
+				assert_int_equal(dl, per);
+			got += dl;
+		}
+		assert_int_equal(got, n - hl);
+		assert_memory_equal(rebuilt + hl, pkt + hl, n - hl);
+		/* a piece that does not exist */
+		bld_init_fixed(&pb, pc, sizeof(pc));
+		epcgen_ip_frag_write(&pb, pkt, n, 576, 1, cnt);
+		assert_false(bld_ok(&pb));
+	}
+}
+
 static void
 test_eth_vlan_dns(void **state)
 {
@@ -874,6 +956,164 @@ test_run_deterministic(void **state)
 	free(pb);
 }
 
+/* IP packet of each record of a capture, as pkt_decode finds it, after reassembling fragments
+ * with pkt_frag; IPv4 with DF cleared and the checksum redone (a router only fragments packets
+ * sent without DF).  Returns the number of datagrams; *records the records read. */
+static size_t
+datagrams(const char *file, uint8_t **out, size_t *lens, size_t max, size_t *records,
+    struct pkt_frag *pf)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(file, eb);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	size_t n = 0;
+
+	assert_non_null(pc);
+	*records = 0;
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		struct pkt_info pi;
+		struct pkt_frag_out fo;
+		const uint8_t *ip;
+		size_t len;
+		(*records)++;
+		enum pkt_err e = pkt_decode(PKT_DLT_EN10MB, d, h->caplen, &pi);
+		if (e == PKT_E_FRAGMENT) {
+			enum pkt_frag_rc rc = pkt_frag_add(pf, cur_data(&pi.ip), cur_len(&pi.ip), 0,
+			    &fo);
+			assert_false(pkt_frag_is_drop(rc));
+			if (rc != PKT_FRAG_COMPLETE)
+				continue;
+			ip = fo.ip;
+			len = fo.len;
+		} else {
+			ip = cur_data(&pi.ip);
+			len = cur_len(&pi.ip);
+		}
+		assert_true(n < max);
+		assert_true(len > 20);
+		out[n] = malloc(len);
+		assert_non_null(out[n]);
+		memcpy(out[n], ip, len);
+		if ((ip[0] >> 4) == 4) {
+			out[n][6] &= (uint8_t)~0x40;
+			out[n][10] = out[n][11] = 0;
+			uint16_t c = epcgen_csum_fold(epcgen_csum_add(0, out[n], 20));
+			out[n][10] = (uint8_t)(c >> 8);
+			out[n][11] = (uint8_t)c;
+		}
+		lens[n++] = len;
+	}
+	pcap_close(pc);
+	return n;
+}
+
+/* Every line of a truth file but meta and totals. */
+static char *
+truth_body(const char *file, size_t *len)
+{
+	uint8_t *t = slurp(file, len);
+	char *o = malloc(*len + 1), *p = (char *)t;
+	size_t n = 0;
+	assert_non_null(o);
+	t[*len] = 0;
+	while (*p) {
+		char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) + 1 : strlen(p);
+		if (strncmp(p, "{\"type\":\"meta\",", 15) != 0 &&
+		    strncmp(p, "{\"type\":\"totals\",", 17) != 0) {
+			memcpy(o + n, p, l);
+			n += l;
+		}
+		p += l;
+	}
+	free(t);
+	*len = n;
+	return o;
+}
+
+/* --mtu: the same truth except meta and totals; the capture, reassembled, holds exactly the
+ * datagrams of the capture made without --mtu; some pieces are out of order; deterministic. */
+static void
+test_run_mtu(void **state)
+{
+	enum { MAXD = 4000 };
+	static uint8_t *da[MAXD], *db[MAXD];
+	static size_t la[MAXD], lb[MAXD];
+	struct epcgen_config cfg;
+	struct epcgen_totals ta, tb;
+	char a[128], b[128], c[128], tra[128], trb[128];
+
+	path(a, sizeof(a), "m0.pcap");
+	path(b, sizeof(b), "m1.pcap");
+	path(c, sizeof(c), "m2.pcap");
+	path(tra, sizeof(tra), "m0.truth.jsonl");
+	path(trb, sizeof(trb), "m1.truth.jsonl");
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct pkt_frag_config fc;
+		pkt_frag_config_init(&fc);
+		struct pkt_frag *pf = pkt_frag_new(&fc, NULL);
+		assert_non_null(pf);
+		epcgen_config_init(&cfg, EPCGEN_SC_MIXED);
+		cfg.subscribers = 40;
+		cfg.packets = 3000;
+		cfg.ipv6_transport = v6;
+		cfg.vlan = v6 ? 0 : 12;
+		cfg.s5 = v6;
+		cfg.out_path = a;
+		run_ok(&cfg, &ta);
+		assert_int_equal(ta.pcap_records, ta.frames);
+		assert_int_equal(ta.fragmented, 0);
+		cfg.mtu = 576;
+		cfg.out_path = b;
+		run_ok(&cfg, &tb);
+		assert_int_equal(tb.frames, 3000);
+		assert_true(tb.fragmented > 50);
+		assert_true(tb.reordered > 0 && tb.reordered < tb.fragmented);
+		assert_int_equal(tb.pcap_records, tb.frames - tb.fragmented + tb.fragments);
+		assert_int_equal(tb.gpdu, ta.gpdu);
+		assert_int_equal(tb.procedures, ta.procedures);
+
+		size_t ra, rb, na, nb, l1, l2;
+		na = datagrams(a, da, la, MAXD, &ra, pf);
+		nb = datagrams(b, db, lb, MAXD, &rb, pf);
+		assert_int_equal(ra, 3000);
+		assert_int_equal(rb, tb.pcap_records);
+		assert_int_equal(na, 3000);
+		assert_int_equal(nb, 3000);
+		for (size_t i = 0; i < na; i++) {
+			assert_int_equal(la[i], lb[i]);
+			assert_memory_equal(da[i], db[i], la[i]);
+			free(da[i]);
+			free(db[i]);
+		}
+		assert_int_equal(pkt_frag_stats(pf)->n[PKT_FRAG_COMPLETE], tb.fragmented);
+		assert_int_equal(pkt_frag_stats(pf)->in_flight, 0);
+		assert_int_equal(pkt_frag_stats(pf)->drops, 0);
+		pkt_frag_free(pf);
+
+		char *x = truth_body(tra, &l1), *y = truth_body(trb, &l2);
+		assert_true(l1 > 100000);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(x, y, l1);
+		free(x);
+		free(y);
+
+		/* same options, same bytes */
+		cfg.out_path = c;
+		run_ok(&cfg, &tb);
+		uint8_t *p1 = slurp(b, &l1), *p2 = slurp(c, &l2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(p1, p2, l1);
+		free(p1);
+		free(p2);
+	}
+	cfg.mtu = EPCGEN_MTU_MIN - 1;
+	assert_int_equal(epcgen_run(&cfg, &tb), EPCGEN_E_CONFIG);
+	cfg.mtu = EPCGEN_MTU_MAX + 1;
+	assert_int_equal(epcgen_run(&cfg, &tb), EPCGEN_E_CONFIG);
+}
+
 static void
 test_budget(void **state)
 {
@@ -977,6 +1217,9 @@ test_paths_and_cli(void **state)
 	char *extra[] = {"epcgen", "--out", f, "stray", NULL};
 	char *good[] = {"epcgen", "--out", f, "--subscribers", "10", "--packets", "900",
 	    "--targets", "2", "--seed", "0x10", "--vlan", "7", NULL};
+	char *mtu_lo[] = {"epcgen", "--out", f, "--mtu", "575", NULL};
+	char *mtu_hi[] = {"epcgen", "--out", f, "--mtu", "9001", NULL};
+	char *mtu_ok[] = {"epcgen", "--out", f, "--mtu", "1000", NULL};
 
 	assert_int_equal(epcgen_truth_path("x/a.pcap", out, sizeof(out)), 0);
 	assert_string_equal(out, "x/a.truth.jsonl");
@@ -991,8 +1234,12 @@ test_paths_and_cli(void **state)
 	assert_int_equal(epcgen_main(5, neg), 2);
 	assert_int_equal(epcgen_main(4, extra), 2);
 	assert_false(exists(f));
+	assert_int_equal(epcgen_main(5, mtu_lo), 2);
+	assert_int_equal(epcgen_main(5, mtu_hi), 2);
+	assert_false(exists(f));
 	assert_int_equal(epcgen_main(13, good), 0);
 	assert_true(exists(f));
+	assert_int_equal(epcgen_main(5, mtu_ok), 0);
 }
 
 int
@@ -1007,10 +1254,12 @@ main(void)
 		cmocka_unit_test(test_msg_small),
 		cmocka_unit_test(test_gtpu_header),
 		cmocka_unit_test(test_ip_checksums),
+		cmocka_unit_test(test_ip_fragment),
 		cmocka_unit_test(test_eth_vlan_dns),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_run_walk_scenarios),
 		cmocka_unit_test(test_run_deterministic),
+		cmocka_unit_test(test_run_mtu),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_refusals_and_io),
 		cmocka_unit_test(test_paths_and_cli),

@@ -894,6 +894,9 @@ file_exists(const char *dir, const char *sub, const char *name, off_t *size)
 	char p[1024];
 	struct stat sb;
 
+	/* Set on failure too: the callers' asserts abort, which gcc -O2 cannot see. */
+	if (size != NULL)
+		*size = -1;
 	snprintf(p, sizeof(p), "%s/%s/%s", dir, sub, name);
 	if (stat(p, &sb) != 0)
 		return 0;

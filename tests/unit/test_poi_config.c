@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "pkt/pkt_frag.h"
 #include "poi/poi_config.h"
 
 static const char base[] =
@@ -38,6 +39,9 @@ test_example_parses(void **state)
 	assert_int_equal(c.destpol[0].insecure_plaintext, 0);
 	assert_non_null(poi_config_destpol(&c, "192.0.2.20", 9999));
 	assert_null(poi_config_destpol(&c, "192.0.2.20", 9998));
+	/* the example states the defaults of reassembly: */
+	assert_int_equal(c.frag.max_datagrams, PKT_FRAG_DEF_DATAGRAMS);
+	assert_int_equal(c.frag.max_bytes, PKT_FRAG_DEF_BYTES);
 }
 
 static void
@@ -50,6 +54,56 @@ test_minimal_and_defaults(void **state)
 	assert_int_equal(c.x2x3_version, 5);
 	assert_int_equal(c.keepalive_s, 10);
 	assert_int_equal(c.nadmf, 1);
+	assert_int_equal(c.frag.max_datagrams, PKT_FRAG_DEF_DATAGRAMS);
+	assert_int_equal(c.frag.max_fragments, PKT_FRAG_DEF_FRAGMENTS);
+	assert_int_equal(c.frag.max_datagram, PKT_FRAG_MAX_SIZE);
+	assert_int_equal(c.frag.max_bytes, PKT_FRAG_DEF_BYTES);
+	assert_true(c.frag.timeout_ns == PKT_FRAG_DEF_TIMEOUT_NS);
+	assert_null(pkt_frag_config_check(&c.frag));
+}
+
+/* reassembly: each key read, each range enforced with the key named in the error. */
+static void
+test_reassembly(void **state)
+{
+	char err[256], buf[2048];
+	struct poi_config c;
+	static const struct {
+		const char *yaml, *err;
+	} bad[] = {
+		{"reassembly:\n  max_datagrams: 0\n", "reassembly.max_datagrams"},
+		{"reassembly:\n  max_datagrams: 1048577\n", "reassembly.max_datagrams"},
+		{"reassembly:\n  max_fragments: 1\n", "reassembly.max_fragments"},
+		{"reassembly:\n  max_fragments: 8193\n", "reassembly.max_fragments"},
+		{"reassembly:\n  memory: 64KiB\n", "reassembly.memory"},	/* < 65535 + 512 */
+		{"reassembly:\n  memory: 2GiB\n", "reassembly.memory"},
+		{"reassembly:\n  timeout: 0\n", "reassembly.timeout"},
+		{"reassembly:\n  timeout: 3601\n", "reassembly.timeout"},
+		{"reassembly:\n  max_datagram: 1500\n", "unknown key"},
+	};
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%sreassembly:\n  max_datagrams: 100\n  max_fragments: 8\n"
+	    "  memory: 1MiB\n  timeout: 5\n", base);
+	assert_int_equal(parse(buf, &c, err), 0);
+	assert_int_equal(c.frag.max_datagrams, 100);
+	assert_int_equal(c.frag.max_fragments, 8);
+	assert_int_equal(c.frag.max_bytes, 1024 * 1024);
+	assert_true(c.frag.timeout_ns == 5ULL * 1000000000ULL);
+	assert_int_equal(c.frag.max_datagram, PKT_FRAG_MAX_SIZE);
+	assert_true(pkt_frag_memory_for(&c.frag) > 0);
+
+	/* the smallest storage that still holds one whole datagram */
+	snprintf(buf, sizeof(buf), "%sreassembly:\n  memory: %u\n", base,
+	    PKT_FRAG_MAX_SIZE + PKT_FRAG_BLOCK);
+	assert_int_equal(parse(buf, &c, err), 0);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", base, bad[i].yaml);
+		assert_int_equal(parse(buf, &c, err), -1);
+		if (strstr(err, bad[i].err) == NULL)
+			fail_msg("case %zu: '%s' does not name %s", i, err, bad[i].err);
+	}
 }
 
 static void
@@ -100,6 +154,7 @@ main(void)
 		cmocka_unit_test(test_example_parses),
 		cmocka_unit_test(test_minimal_and_defaults),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_reassembly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
