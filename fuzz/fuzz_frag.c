@@ -22,6 +22,7 @@
 
 #include "common/bytes.h"
 #include "pkt/pkt.h"
+#include "pkt/pkt_csum.h"
 #include "pkt/pkt_frag.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -40,12 +41,7 @@ put16(uint8_t *p, uint32_t v)
 static uint16_t
 csum(const uint8_t *p, size_t n)
 {
-	uint32_t s = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+	return pkt_csum_fold(pkt_csum_add(0, p, n));
 }
 
 /* A synthesised fragment into pkt; returns its length (0 if the record is short). */

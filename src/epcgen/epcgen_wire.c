@@ -4,6 +4,7 @@
  * bugs that make scapy's GTPv2 output malformed (STANDARDS.md 5.3).
  */
 #include "epcgen/epcgen_wire.h"
+#include "pkt/pkt_csum.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -52,28 +53,6 @@ static size_t
 addr_len(const struct epcgen_addr *a)
 {
 	return a->family == 6 ? 16 : 4;
-}
-
-/* ---------------------------------------------------------------- checksums ---- */
-
-uint64_t
-epcgen_csum_add(uint64_t sum, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
-}
-
-uint16_t
-epcgen_csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* ----------------------------------------------------------------- Ethernet ---- */
@@ -210,8 +189,8 @@ epcgen_ip_end(struct ovt_builder *b, struct epcgen_ip *ip)
 	}
 	if (ip->src.family == 4) {
 		bld_put_u16_at(b, ip->ip_off + 2, (uint16_t)(end - ip->ip_off));
-		bld_put_u16_at(b, ip->ip_off + 10, epcgen_csum_fold(
-		    epcgen_csum_add(0, bld_data(b) + ip->ip_off, 20)));
+		bld_put_u16_at(b, ip->ip_off + 10, pkt_csum_fold(
+		    pkt_csum_add(0, bld_data(b) + ip->ip_off, 20)));
 	} else {
 		bld_put_u16_at(b, ip->ip_off + 4, (uint16_t)l4len);
 	}
@@ -220,13 +199,13 @@ epcgen_ip_end(struct ovt_builder *b, struct epcgen_ip *ip)
 
 	/* Pseudo-header: RFC 768/793 for IPv4, RFC 8200 8.1 for IPv6; plain ICMPv4 has none. */
 	if (ip->proto != EPCGEN_IPPROTO_ICMP) {
-		sum = epcgen_csum_add(sum, ip->src.a, addr_len(&ip->src));
-		sum = epcgen_csum_add(sum, ip->dst.a, addr_len(&ip->dst));
+		sum = pkt_csum_add(sum, ip->src.a, addr_len(&ip->src));
+		sum = pkt_csum_add(sum, ip->dst.a, addr_len(&ip->dst));
 		sum += ip->proto;
 		sum += l4len;
 	}
-	sum = epcgen_csum_add(sum, bld_data(b) + ip->l4_off, l4len);
-	csum = epcgen_csum_fold(sum);
+	sum = pkt_csum_add(sum, bld_data(b) + ip->l4_off, l4len);
+	csum = pkt_csum_fold(sum);
 	if (csum == 0 && ip->proto == EPCGEN_IPPROTO_UDP)
 		csum = 0xffff;
 	bld_put_u16_at(b, ip->l4_off + l4_csum_off(ip->proto), csum);
@@ -296,8 +275,8 @@ epcgen_ip_frag_write(struct ovt_builder *b, const uint8_t *ip, size_t len, size_
 		bld_put_u16_at(b, start + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
 		bld_put_u16_at(b, start + 10, 0);
 		if (bld_ok(b))
-			bld_put_u16_at(b, start + 10, epcgen_csum_fold(
-			    epcgen_csum_add(0, bld_data(b) + start, hl)));
+			bld_put_u16_at(b, start + 10, pkt_csum_fold(
+			    pkt_csum_add(0, bld_data(b) + start, hl)));
 	} else {
 		/* IPv6: payload length, Next Header 44, then the fragment header. */
 		bld_add_bytes(b, ip, 40);

@@ -30,10 +30,6 @@ void epcgen_addr_v6(struct epcgen_addr *out, const uint8_t a[16]);
 /* Text form (inet_ntop) into out of n >= 46 bytes; "" on failure. */
 void epcgen_addr_str(const struct epcgen_addr *a, char *out, size_t n);
 
-/* ---- Internet checksum (RFC 1071) over bytes this module wrote itself ---- */
-uint64_t epcgen_csum_add(uint64_t sum, const uint8_t *p, size_t n);
-uint16_t epcgen_csum_fold(uint64_t sum);
-
 /* ---- Ethernet II with optional 802.1Q tag (vlan 0 = untagged) ---- */
 #define EPCGEN_ETH_IPV4 0x0800
 #define EPCGEN_ETH_IPV6 0x86dd

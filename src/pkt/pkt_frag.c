@@ -18,6 +18,7 @@
 
 #include "common/bytes.h"
 #include "pkt/pkt.h"
+#include "pkt/pkt_csum.h"
 
 #define NIL		UINT32_MAX
 #define IPV4_MINHDR	20
@@ -650,19 +651,6 @@ data_equal(struct pkt_frag *f, uint32_t si, uint32_t off, const uint8_t *src, si
 	return 1;
 }
 
-/* Internet checksum (RFC 1071) of an IPv4 header. */
-static uint16_t
-ip_csum(const uint8_t *p, size_t n)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += be16(p + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* The whole datagram into f->out. */
 static void
 build(struct pkt_frag *f, uint32_t si, uint64_t now_ns, struct pkt_frag_out *out)
@@ -678,7 +666,7 @@ build(struct pkt_frag *f, uint32_t si, uint64_t now_ns, struct pkt_frag_out *out
 		o[6] &= 0xc0;		/* keep the reserved bit and DF, clear MF */
 		o[7] = 0;		/* and the offset */
 		o[10] = o[11] = 0;
-		put16(o + 10, ip_csum(o, hl));
+		put16(o + 10, pkt_csum_fold(pkt_csum_add(0, o, hl)));
 	} else {
 		o[s->nh_off] = s->next_hdr;
 		put16(o + 4, n - IPV6_HDR);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "pkt/pkt_csum.h"
+
 #define HDRS_LEN (14 + 20 + 20)
 
 struct stream {
@@ -64,18 +66,6 @@ stream_for(struct x2x3_pcap *w, uint64_t id)
 	return oldest;
 }
 
-/* RFC 791 header checksum over the 20 octets at p. */
-static uint16_t
-ip_checksum(const uint8_t *p)
-{
-	uint32_t sum = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 int
 x2x3_pcap_write(struct x2x3_pcap *w, const struct x2x3_peer *peer, struct ovt_cursor pdu)
 {
@@ -123,7 +113,7 @@ x2x3_pcap_write(struct x2x3_pcap *w, const struct x2x3_peer *peer, struct ovt_cu
 	bld_add_bytes(&b, cur_data(&pdu), n);
 	if (!bld_ok(&b))
 		return -1;
-	bld_put_u16_at(&b, ip_off + 10, ip_checksum(w->pkt + ip_off));
+	bld_put_u16_at(&b, ip_off + 10, pkt_csum_fold(pkt_csum_add(0, w->pkt + ip_off, 20)));
 	s->seq += (uint32_t)n;
 
 	gettimeofday(&tv, NULL);

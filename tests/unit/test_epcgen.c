@@ -29,6 +29,7 @@
 #include "epcgen/epcgen_rng.h"
 #include "epcgen/epcgen_wire.h"
 #include "pkt/pkt.h"
+#include "pkt/pkt_csum.h"
 #include "pkt/pkt_frag.h"
 
 /* ------------------------------------------------------------------ helpers ---- */
@@ -127,10 +128,10 @@ test_checksum_rfc1071(void **state)
 {
 	/* RFC 1071 section 3 example: the one's complement sum of these words is 0xddf2. */
 	const uint8_t v[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
-	assert_int_equal(epcgen_csum_fold(epcgen_csum_add(0, v, sizeof(v))), 0x220d);
+	assert_int_equal(pkt_csum_fold(pkt_csum_add(0, v, sizeof(v))), 0x220d);
 	/* odd length pads with a zero octet */
 	const uint8_t w[] = {0x01};
-	assert_int_equal(epcgen_csum_fold(epcgen_csum_add(0, w, 1)), 0xfeff);
+	assert_int_equal(pkt_csum_fold(pkt_csum_add(0, w, 1)), 0xfeff);
 }
 
 static void
@@ -426,13 +427,13 @@ verify_ip(const uint8_t *p, size_t n)
 	assert_true(cur_peek_u8(&c, &vihl));
 	if (vihl >> 4 == 4) {
 		hl = 20;
-		assert_int_equal(epcgen_csum_fold(epcgen_csum_add(0, p, 20)), 0);
+		assert_int_equal(pkt_csum_fold(pkt_csum_add(0, p, 20)), 0);
 		tot = (uint16_t)(p[2] << 8 | p[3]);
 		assert_int_equal(tot, n);
 		proto = p[9];
 		l4 = n - hl;
 		if (proto != EPCGEN_IPPROTO_ICMP) {
-			sum = epcgen_csum_add(0, p + 12, 8);
+			sum = pkt_csum_add(0, p + 12, 8);
 			sum += proto;
 			sum += l4;
 		}
@@ -441,14 +442,14 @@ verify_ip(const uint8_t *p, size_t n)
 		assert_int_equal((size_t)(p[4] << 8 | p[5]) + 40, n);
 		proto = p[6];
 		l4 = n - hl;
-		sum = epcgen_csum_add(0, p + 8, 32);
+		sum = pkt_csum_add(0, p + 8, 32);
 		sum += proto;
 		sum += l4;
 	}
 	if (proto == EPCGEN_IPPROTO_UDP)
 		assert_int_equal((size_t)(p[hl + 4] << 8 | p[hl + 5]), l4);
-	sum = epcgen_csum_add(sum, p + hl, l4);
-	assert_int_equal(epcgen_csum_fold(sum), 0);
+	sum = pkt_csum_add(sum, p + hl, l4);
+	assert_int_equal(pkt_csum_fold(sum), 0);
 }
 
 static void
@@ -545,7 +546,7 @@ test_ip_fragment(void **state)
 				assert_int_equal(pc[6] & 0x40, 0);		/* DF cleared */
 				more = (pc[6] & 0x20) != 0;
 				off = (size_t)((pc[6] & 0x1f) << 8 | pc[7]) * 8;
-				assert_int_equal(epcgen_csum_fold(epcgen_csum_add(0, pc, 20)), 0);
+				assert_int_equal(pkt_csum_fold(pkt_csum_add(0, pc, 20)), 0);
 				dl = pl - 20;
 				memcpy(rebuilt + 20 + off, pc + 20, dl);
 			} else {
@@ -998,7 +999,7 @@ datagrams(const char *file, uint8_t **out, size_t *lens, size_t max, size_t *rec
 		if ((ip[0] >> 4) == 4) {
 			out[n][6] &= (uint8_t)~0x40;
 			out[n][10] = out[n][11] = 0;
-			uint16_t c = epcgen_csum_fold(epcgen_csum_add(0, out[n], 20));
+			uint16_t c = pkt_csum_fold(pkt_csum_add(0, out[n], 20));
 			out[n][10] = (uint8_t)(c >> 8);
 			out[n][11] = (uint8_t)c;
 		}

@@ -24,6 +24,7 @@
 
 #include "gtp/gtp.h"
 #include "pkt/pkt.h"
+#include "pkt/pkt_csum.h"
 #include "poi/poi_capture.h"
 #include "pkt/pkt_frag.h"
 
@@ -42,12 +43,7 @@ put16(uint8_t *p, size_t v)
 static uint16_t
 csum(const uint8_t *p, size_t n)
 {
-	uint32_t s = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+	return pkt_csum_fold(pkt_csum_add(0, p, n));
 }
 
 /* IPv4 10.0.0.1 -> 10.0.0.2, protocol proto, id, optional 4-octet option, and an L4 part of
