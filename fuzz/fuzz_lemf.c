@@ -56,23 +56,35 @@ check_cc(const struct hi2_pdu *pdu)
 	struct hi2_cc_item it;
 
 	while (hi2_next_cc(&p, &it)) {
-		uint8_t h[LEMF_PCAP_RECHDR];
-		uint32_t sec = 0, usec = 0, s2, u2;
-		struct ovt_cursor c, pkt;
+		uint8_t h[LEMF_PCAP_RECHDR], t[LEMF_PCAP_RECTRL_MAX];
+		uint32_t sec = 0, usec = 0;
+		enum lemf_dir dir = lemf_cc_dir(&it);
+		struct lemf_pcap_rec r;
+		struct ovt_cursor c;
+		size_t hl, tl, n;
 		uint8_t *rec;
 
 		if (lemf_cc_time(pdu, &it, &sec, &usec))
 			FZ_CHECK(usec < 1000000);
-		lemf_pcap_rechdr(h, sec, usec, (uint32_t)it.pkt.len);
-		FZ_CHECK((rec = malloc(sizeof(h) + it.pkt.len + 1)) != NULL);
-		memcpy(rec, h, sizeof(h));
-		if (it.pkt.len > 0)
-			memcpy(rec + sizeof(h), it.pkt.p, it.pkt.len);
-		cur_init(&c, rec, sizeof(h) + it.pkt.len);
-		FZ_CHECK(lemf_pcap_next(&c, &s2, &u2, &pkt) == 1);
-		FZ_CHECK(s2 == sec && u2 == usec && cur_len(&pkt) == it.pkt.len && cur_len(&c) == 0);
-		FZ_CHECK(it.pkt.len == 0 || memcmp(cur_data(&pkt), it.pkt.p, it.pkt.len) == 0);
-		free(rec);
+		FZ_CHECK(dir == LEMF_DIR_UNKNOWN || dir == LEMF_DIR_TO_TARGET ||
+			 dir == LEMF_DIR_FROM_TARGET);
+		/* Each format's record reads back as written, with nothing left over. */
+		for (enum lemf_pcap_fmt f = LEMF_PCAP_CLASSIC; f <= LEMF_PCAP_NG; f++) {
+			lemf_pcap_record(f, sec, usec, (uint32_t)it.pkt.len, dir, h, &hl, t, &tl);
+			n = hl + it.pkt.len + tl;
+			FZ_CHECK((rec = malloc(n)) != NULL);
+			memcpy(rec, h, hl);
+			if (it.pkt.len > 0)
+				memcpy(rec + hl, it.pkt.p, it.pkt.len);
+			memcpy(rec + hl + it.pkt.len, t, tl);
+			cur_init(&c, rec, n);
+			FZ_CHECK(lemf_pcap_next(&c, f, &r) == 1);
+			FZ_CHECK(r.sec == sec && r.usec == usec && cur_len(&c) == 0);
+			FZ_CHECK(r.dir == (f == LEMF_PCAP_NG ? dir : LEMF_DIR_UNKNOWN));
+			FZ_CHECK(cur_len(&r.pkt) == it.pkt.len);
+			FZ_CHECK(it.pkt.len == 0 || memcmp(cur_data(&r.pkt), it.pkt.p, it.pkt.len) == 0);
+			free(rec);
+		}
 	}
 }
 

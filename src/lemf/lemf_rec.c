@@ -14,64 +14,193 @@
 
 #include "gtp/gtp.h"
 
-#define PCAP_MAGIC	0xa1b2c3d4u	/* microsecond timestamps */
+#define PCAP_MAGIC	0xa1b2c3d4u	/* classic, microsecond timestamps */
+
+/* pcapng (draft-ietf-opsawg-pcapng): the blocks and options this module writes. */
+#define NG_SHB		0x0a0d0d0au
+#define NG_BOM		0x1a2b3c4du
+#define NG_IDB		1u
+#define NG_EPB		6u
+#define NG_OPT_END	0
+#define NG_OPT_FLAGS	2		/* epb_flags: bits 0-1 direction */
+#define NG_SHB_LEN	28
+#define NG_IDB_LEN	20
+#define NG_TRL_FIXED	16		/* epb_flags 8, opt_endofopt 4, block length 4 */
+
+static size_t
+pad4(size_t n)
+{
+	return (4 - (n & 3)) & 3;
+}
 
 /* ================================================================ pcap */
 
-void
-lemf_pcap_filehdr(uint8_t out[static LEMF_PCAP_FILEHDR])
+size_t
+lemf_pcap_filehdr(uint8_t out[static LEMF_PCAP_FILEHDR], enum lemf_pcap_fmt fmt)
 {
 	struct ovt_builder b;
 
 	bld_init_fixed(&b, out, LEMF_PCAP_FILEHDR);
-	bld_add_u32(&b, PCAP_MAGIC);
-	bld_add_u16(&b, 2);			/* version 2.4 */
-	bld_add_u16(&b, 4);
-	bld_add_u32(&b, 0);			/* thiszone: timestamps are UTC */
-	bld_add_u32(&b, 0);			/* sigfigs */
+	if (fmt == LEMF_PCAP_CLASSIC) {
+		bld_add_u32(&b, PCAP_MAGIC);
+		bld_add_u16(&b, 2);			/* version 2.4 */
+		bld_add_u16(&b, 4);
+		bld_add_u32(&b, 0);			/* thiszone: timestamps are UTC */
+		bld_add_u32(&b, 0);			/* sigfigs */
+		bld_add_u32(&b, LEMF_PCAP_SNAPLEN);
+		bld_add_u32(&b, LEMF_PCAP_LINKTYPE);
+		return LEMF_PCAP_CLASSIC_FILEHDR;
+	}
+	bld_add_u32(&b, NG_SHB);
+	bld_add_u32(&b, NG_SHB_LEN);
+	bld_add_u32(&b, NG_BOM);
+	bld_add_u16(&b, 1);			/* version 1.0 */
+	bld_add_u16(&b, 0);
+	bld_add_u32(&b, 0xffffffffu);		/* section length: not given */
+	bld_add_u32(&b, 0xffffffffu);
+	bld_add_u32(&b, NG_SHB_LEN);
+	/* No if_tsresol option: the default resolution is the microsecond. */
+	bld_add_u32(&b, NG_IDB);
+	bld_add_u32(&b, NG_IDB_LEN);
+	bld_add_u16(&b, LEMF_PCAP_LINKTYPE);
+	bld_add_u16(&b, 0);
 	bld_add_u32(&b, LEMF_PCAP_SNAPLEN);
-	bld_add_u32(&b, LEMF_PCAP_LINKTYPE);
+	bld_add_u32(&b, NG_IDB_LEN);
+	return LEMF_PCAP_FILEHDR;
 }
 
-int
+size_t
+lemf_pcap_filehdr_len(enum lemf_pcap_fmt fmt)
+{
+	return fmt == LEMF_PCAP_NG ? LEMF_PCAP_FILEHDR :
+	       fmt == LEMF_PCAP_CLASSIC ? LEMF_PCAP_CLASSIC_FILEHDR : 0;
+}
+
+enum lemf_pcap_fmt
 lemf_pcap_filehdr_ok(struct ovt_cursor c)
 {
-	uint32_t magic, zone, sigfigs, snap, lt;
-	uint16_t vmaj, vmin;
+	uint8_t want[LEMF_PCAP_FILEHDR];
+	size_t n;
 
-	return cur_get_u32(&c, &magic) && magic == PCAP_MAGIC && cur_get_u16(&c, &vmaj) &&
-	       vmaj == 2 && cur_get_u16(&c, &vmin) && vmin == 4 && cur_get_u32(&c, &zone) &&
-	       cur_get_u32(&c, &sigfigs) && cur_get_u32(&c, &snap) &&
-	       snap == LEMF_PCAP_SNAPLEN && cur_get_u32(&c, &lt) && lt == LEMF_PCAP_LINKTYPE;
+	/* Only the exact headers we write: anything else is not our file. */
+	for (enum lemf_pcap_fmt f = LEMF_PCAP_CLASSIC; f <= LEMF_PCAP_NG; f++) {
+		n = lemf_pcap_filehdr(want, f);
+		if (cur_len(&c) >= n && memcmp(cur_data(&c), want, n) == 0)
+			return f;
+	}
+	return LEMF_PCAP_BAD;
 }
 
 void
-lemf_pcap_rechdr(uint8_t out[static LEMF_PCAP_RECHDR], uint32_t sec, uint32_t usec,
-		 uint32_t len)
+lemf_pcap_record(enum lemf_pcap_fmt fmt, uint32_t sec, uint32_t usec, uint32_t len,
+		 enum lemf_dir dir, uint8_t hdr[static LEMF_PCAP_RECHDR], size_t *hdrlen,
+		 uint8_t trl[static LEMF_PCAP_RECTRL_MAX], size_t *trllen)
 {
 	struct ovt_builder b;
+	uint64_t ts = (uint64_t)sec * 1000000u + usec;
+	size_t pad = pad4(len);
+	uint32_t total = (uint32_t)(LEMF_PCAP_RECHDR + len + pad + NG_TRL_FIXED);
 
-	bld_init_fixed(&b, out, LEMF_PCAP_RECHDR);
-	bld_add_u32(&b, sec);
-	bld_add_u32(&b, usec);
-	bld_add_u32(&b, len);			/* incl_len: never cut (snaplen >= any packet) */
-	bld_add_u32(&b, len);			/* orig_len */
+	bld_init_fixed(&b, hdr, LEMF_PCAP_RECHDR);
+	if (fmt == LEMF_PCAP_CLASSIC) {
+		bld_add_u32(&b, sec);
+		bld_add_u32(&b, usec);
+		bld_add_u32(&b, len);		/* incl_len: never cut (snaplen >= any packet) */
+		bld_add_u32(&b, len);		/* orig_len */
+		*hdrlen = LEMF_PCAP_CLASSIC_RECHDR;
+		*trllen = 0;
+		return;
+	}
+	bld_add_u32(&b, NG_EPB);
+	bld_add_u32(&b, total);
+	bld_add_u32(&b, 0);			/* interface 0 */
+	bld_add_u32(&b, (uint32_t)(ts >> 32));
+	bld_add_u32(&b, (uint32_t)ts);
+	bld_add_u32(&b, len);			/* captured: never cut */
+	bld_add_u32(&b, len);			/* original */
+	*hdrlen = LEMF_PCAP_RECHDR;
+	bld_init_fixed(&b, trl, LEMF_PCAP_RECTRL_MAX);
+	bld_add_bytes(&b, "\0\0\0", pad);
+	bld_add_u16(&b, NG_OPT_FLAGS);
+	bld_add_u16(&b, 4);
+	bld_add_u32(&b, (uint32_t)dir & 3);
+	bld_add_u16(&b, NG_OPT_END);
+	bld_add_u16(&b, 0);
+	bld_add_u32(&b, total);
+	*trllen = pad + NG_TRL_FIXED;
+}
+
+static int
+next_classic(struct ovt_cursor *t, struct lemf_pcap_rec *r)
+{
+	uint32_t incl, orig;
+
+	if (!cur_get_u32(t, &r->sec) || !cur_get_u32(t, &r->usec) || !cur_get_u32(t, &incl) ||
+	    !cur_get_u32(t, &orig))
+		return 0;
+	r->dir = LEMF_DIR_UNKNOWN;
+	return r->usec < 1000000 && incl <= LEMF_PCAP_SNAPLEN && incl <= orig &&
+	       cur_get_sub(t, &r->pkt, incl);
+}
+
+static int
+next_ng(struct ovt_cursor *t, struct lemf_pcap_rec *r)
+{
+	uint32_t type, total, ifc, hi, lo, cap, orig, total2, flags;
+	uint16_t code, olen, ecode, elen;
+	struct ovt_cursor padding;
+	uint64_t ts;
+
+	if (!cur_get_u32(t, &type) || type != NG_EPB || !cur_get_u32(t, &total) ||
+	    !cur_get_u32(t, &ifc) || ifc != 0 || !cur_get_u32(t, &hi) || !cur_get_u32(t, &lo) ||
+	    !cur_get_u32(t, &cap) || !cur_get_u32(t, &orig) || cap > LEMF_PCAP_SNAPLEN ||
+	    cap > orig || total != LEMF_PCAP_RECHDR + cap + pad4(cap) + NG_TRL_FIXED ||
+	    !cur_get_sub(t, &r->pkt, cap) || !cur_get_sub(t, &padding, pad4(cap)) ||
+	    !cur_get_u16(t, &code) || code != NG_OPT_FLAGS || !cur_get_u16(t, &olen) ||
+	    olen != 4 || !cur_get_u32(t, &flags) || (flags & ~3u) != 0 || flags == 3 ||
+	    !cur_get_u16(t, &ecode) || ecode != NG_OPT_END || !cur_get_u16(t, &elen) ||
+	    elen != 0 || !cur_get_u32(t, &total2) || total2 != total)
+		return 0;
+	for (size_t i = 0; i < cur_len(&padding); i++)
+		if (cur_data(&padding)[i] != 0)
+			return 0;
+	ts = (uint64_t)hi << 32 | lo;
+	if (ts / 1000000u > UINT32_MAX)
+		return 0;
+	r->sec = (uint32_t)(ts / 1000000u);
+	r->usec = (uint32_t)(ts % 1000000u);
+	r->dir = (enum lemf_dir)flags;
+	return 1;
 }
 
 int
-lemf_pcap_next(struct ovt_cursor *c, uint32_t *sec, uint32_t *usec, struct ovt_cursor *pkt)
+lemf_pcap_next(struct ovt_cursor *c, enum lemf_pcap_fmt fmt, struct lemf_pcap_rec *r)
 {
 	struct ovt_cursor t = *c;
-	uint32_t incl, orig;
+	int ok;
 
-	if (!cur_get_u32(&t, sec) || !cur_get_u32(&t, usec) || !cur_get_u32(&t, &incl) ||
-	    !cur_get_u32(&t, &orig))
-		return 0;
-	if (*usec >= 1000000 || incl > LEMF_PCAP_SNAPLEN || incl > orig ||
-	    !cur_get_sub(&t, pkt, incl))
-		return 0;
-	*c = t;
-	return 1;
+	if (fmt == LEMF_PCAP_CLASSIC)
+		ok = next_classic(&t, r);
+	else if (fmt == LEMF_PCAP_NG)
+		ok = next_ng(&t, r);
+	else
+		ok = 0;
+	if (ok)
+		*c = t;
+	return ok;
+}
+
+enum lemf_dir
+lemf_cc_dir(const struct hi2_cc_item *it)
+{
+	/* payloadDirection (TS 102 232-1): fromTarget(0) toTarget(1) indeterminate(2)
+	 * combined(3) notKnown(4); TPDU-direction (TS 33.108): fromTarget(1) toTarget(2)
+	 * unknown(3). */
+	if (it->has_dir)
+		return it->dir == 0 ? LEMF_DIR_FROM_TARGET :
+		       it->dir == 1 ? LEMF_DIR_TO_TARGET : LEMF_DIR_UNKNOWN;
+	return it->tpdu_dir == 1 ? LEMF_DIR_FROM_TARGET :
+	       it->tpdu_dir == 2 ? LEMF_DIR_TO_TARGET : LEMF_DIR_UNKNOWN;
 }
 
 static int

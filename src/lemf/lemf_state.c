@@ -334,21 +334,23 @@ verify_pcap(const char *dir, const char *dirname, const char *name, uint64_t siz
 	    uint64_t records, uint64_t last_at, char *msg, size_t msglen)
 {
 	const uint8_t *p;
-	struct ovt_cursor c, pkt, hdr;
+	struct ovt_cursor c;
+	struct lemf_pcap_rec r;
+	enum lemf_pcap_fmt fmt;
 	uint64_t n = 0, last = 0;
-	uint32_t sec, usec;
 	enum lemf_err e;
 
 	if ((e = map_file(dir, dirname, name, size, &p, msg, msglen)) != LEMF_OK)
 		return e;
 	cur_init(&c, p, (size_t)size);
-	if (!cur_get_sub(&c, &hdr, LEMF_PCAP_FILEHDR) || !lemf_pcap_filehdr_ok(hdr)) {
+	if ((fmt = lemf_pcap_filehdr_ok(c)) == LEMF_PCAP_BAD) {
 		setmsg(msg, msglen, "%s/%s: bad file header", dirname, name);
 		e = LEMF_E_FORMAT;
 	} else {
+		cur_skip(&c, lemf_pcap_filehdr_len(fmt));
 		for (;;) {
 			size_t at = (size_t)size - cur_len(&c);
-			if (!lemf_pcap_next(&c, &sec, &usec, &pkt))
+			if (!lemf_pcap_next(&c, fmt, &r))
 				break;
 			last = at;
 			n++;

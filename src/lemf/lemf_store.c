@@ -74,6 +74,7 @@ struct out {			/* one output file of an LIID */
 	uint8_t *buf;		/* OUT_BUF octets while open */
 	size_t blen;
 	int written;		/* since the last commit: needs fdatasync */
+	enum lemf_pcap_fmt fmt;	/* cc: its format, by its header (lemf_rec.h) */
 };
 
 struct lliid {
@@ -531,7 +532,7 @@ create_files(struct lemf_store *s, const char *dirname, int *cc, int *iri)
 		close(dfd);
 		return -1;
 	}
-	lemf_pcap_filehdr(hdr);
+	(void)lemf_pcap_filehdr(hdr, LEMF_PCAP_NG);
 	if ((*cc = openat(dfd, "cc.pcap", fl, 0600)) < 0 ||
 	    (*iri = openat(dfd, "iri.jsonl", fl, 0600)) < 0 ||
 	    write_all(*cc, hdr, sizeof(hdr)) != 0 ||
@@ -602,6 +603,7 @@ liid_get(struct lemf_store *s, struct hi2_bytes liid, uint32_t *out)
 	l->cc.fd = cc;
 	l->iri.fd = iri;
 	l->cc.size = l->cc.committed = LEMF_PCAP_FILEHDR;
+	l->cc.fmt = LEMF_PCAP_NG;
 	if ((l->cc.buf = malloc(OUT_BUF)) == NULL || (l->iri.buf = malloc(OUT_BUF)) == NULL) {
 		fail(s, LEMF_E_NOMEM, "output buffer");
 		out_close(&l->cc);
@@ -656,7 +658,8 @@ put_cc(struct lemf_store *s, struct lliid *l, const struct hi2_pdu *pdu, int64_t
 	struct hi2_cc_item it;
 
 	while (hi2_next_cc(&p, &it)) {
-		uint8_t hdr[LEMF_PCAP_RECHDR];
+		uint8_t hdr[LEMF_PCAP_RECHDR], trl[LEMF_PCAP_RECTRL_MAX];
+		size_t hl, tl;
 		uint32_t sec, usec;
 		struct ovt_cursor pc;
 		uint8_t v = 0;
@@ -674,10 +677,12 @@ put_cc(struct lemf_store *s, struct lliid *l, const struct hi2_pdu *pdu, int64_t
 		}
 		if (v != 4 && v != 6)
 			s->st.cc_not_ip++;
-		lemf_pcap_rechdr(hdr, sec, usec, (uint32_t)it.pkt.len);
+		lemf_pcap_record(l->cc.fmt, sec, usec, (uint32_t)it.pkt.len, lemf_cc_dir(&it), hdr,
+				 &hl, trl, &tl);
 		l->cc.last = l->cc.size;
-		if (out_write(&l->cc, hdr, sizeof(hdr)) != 0 ||
-		    (it.pkt.len > 0 && out_write(&l->cc, it.pkt.p, it.pkt.len) != 0)) {
+		if (out_write(&l->cc, hdr, hl) != 0 ||
+		    (it.pkt.len > 0 && out_write(&l->cc, it.pkt.p, it.pkt.len) != 0) ||
+		    (tl > 0 && out_write(&l->cc, trl, tl) != 0)) {
 			fail(s, LEMF_E_IO, "%s/%s/cc.pcap: write: %s", s->dir, l->dirname,
 			     strerror(errno));
 			return -1;
@@ -1015,6 +1020,7 @@ rotate_reset(struct lliid *l, uint32_t n, int64_t now)
 		o[k]->records = o[k]->committed_records = 0;
 		o[k]->written = 0;
 	}
+	l->cc.fmt = LEMF_PCAP_NG;	/* a part begun by an earlier LEMF ends in its format */
 	l->parts = n;
 	l->started = now;
 }
@@ -1024,7 +1030,7 @@ rotate_due(const struct lemf_store *s, const struct lliid *l, int64_t now)
 {
 	uint64_t rb = s->cfg.rotate_bytes;
 
-	if (l->cc.committed <= LEMF_PCAP_FILEHDR && l->iri.committed == 0)
+	if (l->cc.committed <= lemf_pcap_filehdr_len(l->cc.fmt) && l->iri.committed == 0)
 		return 0;			/* never an empty part */
 	if (l->dirty || l->cc.size != l->cc.committed || l->iri.size != l->iri.committed)
 		return 0;			/* not right after a commit: next time */
@@ -1277,29 +1283,43 @@ recover_file(struct lemf_store *s, struct lliid *l, struct out *o, int pcap, con
 	if (pcap) {
 		uint8_t h[LEMF_PCAP_FILEHDR];
 		struct ovt_cursor c;
-		uint32_t sec, usec, incl, orig;
+		struct lemf_pcap_rec r;
+		size_t hl, n;
+		uint8_t *rec;
+		int ok;
 
 		e = LEMF_E_FORMAT;
-		cur_init(&c, h, sizeof(h));
-		if (o->committed < LEMF_PCAP_FILEHDR || pread_all(fd, h, sizeof(h), 0) != 0 ||
-		    !lemf_pcap_filehdr_ok(c)) {
+		memset(h, 0, sizeof(h));
+		n = o->committed < sizeof(h) ? (size_t)o->committed : sizeof(h);
+		cur_init(&c, h, n);
+		if (pread_all(fd, h, n, 0) != 0 ||
+		    (o->fmt = lemf_pcap_filehdr_ok(c)) == LEMF_PCAP_BAD) {
 			setmsg(msg, msglen, "%s/%s: not a pcap file written by the LEMF", s->dir,
 			       path);
 			goto out;
 		}
+		hl = lemf_pcap_filehdr_len(o->fmt);
 		/* The last committed record must end exactly at the committed size. */
 		e = LEMF_E_STATE;
 		if (o->committed_last == 0) {
-			if (o->committed != LEMF_PCAP_FILEHDR)
+			if (o->committed != hl)
 				goto badlast;
 		} else {
-			cur_init(&c, h, LEMF_PCAP_RECHDR);
-			if (o->committed_last < LEMF_PCAP_FILEHDR ||
-			    pread_all(fd, h, LEMF_PCAP_RECHDR, o->committed_last) != 0 ||
-			    !cur_get_u32(&c, &sec) || !cur_get_u32(&c, &usec) ||
-			    !cur_get_u32(&c, &incl) || !cur_get_u32(&c, &orig) || incl > orig ||
-			    usec >= 1000000 ||
-			    o->committed_last + LEMF_PCAP_RECHDR + incl != o->committed)
+			if (o->committed_last < hl || o->committed_last >= o->committed ||
+			    o->committed - o->committed_last > LEMF_PCAP_RECHDR +
+			    LEMF_PCAP_SNAPLEN + LEMF_PCAP_RECTRL_MAX)
+				goto badlast;
+			n = (size_t)(o->committed - o->committed_last);
+			if ((rec = malloc(n)) == NULL) {
+				setmsg(msg, msglen, "out of memory");
+				e = LEMF_E_NOMEM;
+				goto out;
+			}
+			ok = pread_all(fd, rec, n, o->committed_last) == 0;
+			cur_init(&c, rec, n);
+			ok = ok && lemf_pcap_next(&c, o->fmt, &r) && cur_len(&c) == 0;
+			free(rec);
+			if (!ok)
 				goto badlast;
 		}
 	} else if (o->committed > 0) {
@@ -1386,7 +1406,7 @@ load_liids(struct lemf_store *s, char *msg, size_t msglen)
 
 		for (int k = 0; k < 7; k++)
 			v[k] = sqlite3_column_int64(q, 2 + k);
-		if (blob == NULL || n < 1 || n > HI2_LIID_MAX || v[0] < LEMF_PCAP_FILEHDR ||
+		if (blob == NULL || n < 1 || n > HI2_LIID_MAX || v[0] < LEMF_PCAP_CLASSIC_FILEHDR ||
 		    v[1] < 0 || v[1] > v[0] || v[2] < 0 || v[3] < 0 || v[4] < 0 || v[5] < 0 ||
 		    v[5] >= UINT32_MAX) {
 			setmsg(msg, msglen, "state: LIID row %lld is malformed",

@@ -18,7 +18,7 @@ case "$D" in /tmp/overt-demo.*) ;; *) fail "unexpected demo folder $D" ;; esac
 grep -q "0 duplicates dropped, 0 gaps (0 missing)" "$out" || fail "LEMF report shows gaps"
 
 /usr/bin/python3 - "$D" <<'PY' || fail "demo output differs from the ground truth"
-import json, struct, sys
+import json, os, struct, sys
 D = sys.argv[1]
 imsi = open(f"{D}/epc.targets").read().split()[0]
 subs, gpdus, iris = set(), 0, 0
@@ -29,11 +29,12 @@ for r in recs:
     if r.get("sub") in subs:
         if r["type"] == "tunnel": gpdus += r["gpdus"]
         if r["type"] == "proc": iris += len(r.get("ebis") or [])
-d = open(f"{D}/agency/DEMO-LIID-1/cc.pcap", "rb").read()
-e = "<" if struct.unpack("<I", d[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
-n, off = 0, 24
-while off < len(d):
-    incl = struct.unpack(e + "I", d[off + 8:off + 12])[0]; off += 16 + incl; n += 1
+sys.path.insert(0, os.environ["OVERT_SRC"] + "/tests/e2e/lib")
+import pcapfile
+pk = pcapfile.read(f"{D}/agency/DEMO-LIID-1/cc.pcap")[1]
+n = len(pk)
+if not {p.direction for p in pk} >= {1, 2}:
+    sys.exit("the agency's pcap lacks the direction of its packets")
 events = [json.loads(l) for l in open(f"{D}/agency/DEMO-LIID-1/iri.jsonl")]
 bad = [e for e in events if e.get("imsi") != imsi]
 print(f"target {imsi}: pcap {n} packets (truth {gpdus}), IRI {len(events)} (truth {iris})")

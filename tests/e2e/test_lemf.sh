@@ -4,7 +4,8 @@
 # tshark reads the pcaps, Python's json module the IRI lines, asn1c's decoder the keep-alive
 # responses, Python's ssl module plays the client without a certificate.  Checks:
 #   - CC packets land in DIR/<LIID>/cc.pcap exactly once each (duplicates and out-of-order
-#     PDUs, reads split at odd sizes), IPv4 and IPv6, with their original timestamps;
+#     PDUs, reads split at odd sizes), IPv4 and IPv6, with their original timestamps and
+#     their direction (pcapng flags, read by tshark);
 #   - IRI events land in iri.jsonl with their fields; IRI and CC of one LIID and CIN are
 #     numbered separately (both from 0), neither taken for the other's duplicate; an LIID
 #     with '/' gets an escaped name;
@@ -171,13 +172,17 @@ if grep -q "001010123456789\|447700900123" "$work/lemf.log"; then fail "a target
 PC=$OUT/LIID-1/cc.pcap
 [ -z "$(tshark -r "$PC" -Y _ws.malformed 2>/dev/null)" ] || fail "tshark: malformed packets"
 tshark -r "$PC" -T fields -E separator=, -e frame.time_epoch -e ip.id -e ipv6.flow \
+  -e frame.packet_flags_direction \
   2>/dev/null >"$work/fields" || fail "tshark cannot read $PC"
 /usr/bin/python3 -c '
 import sys
 seen = {}
 for line in open(sys.argv[1]):
-    t, ipid, flow = line.strip().split(",")
+    t, ipid, flow, direction = line.strip().split(",")
     seq = int(ipid or flow, 16 if (ipid or flow).startswith("0x") else 10)
+    # hi_feed sends odd numbers to the target (pcapng inbound, 1), even ones from it (2)
+    if int(direction or "0", 0) != (1 if seq % 2 else 2):
+        sys.exit("packet %d: direction %r" % (seq, direction))
     if seq in seen and seq > 1:
         sys.exit("packet %d twice" % seq)
     seen.setdefault(seq, []).append(float(t))

@@ -158,7 +158,7 @@ echo "replay done after $(( $(date +%s) - t0 ))s"
 
 # ---- expected output, from the generator's ground truth
 cat > "$T/truth.py" <<'PY'
-import collections, ipaddress, json, struct, sys
+import collections, ipaddress, json, os, struct, sys
 T, imsiA, msisdnB, imsiC, mode = sys.argv[1:]
 subs, tunnels, procs = {}, [], collections.defaultdict(list)
 for line in open(f"{T}/epc.truth.jsonl"):
@@ -166,14 +166,10 @@ for line in open(f"{T}/epc.truth.jsonl"):
     if r["type"] == "subscriber": subs[r["sub"]] = r
     elif r["type"] == "tunnel": tunnels.append(r)
     elif r["type"] == "proc": procs[r["sub"]].append(r)
+sys.path.insert(0, os.environ["OVERT_SRC"] + "/tests/e2e/lib")
+import pcapfile
 def pcap(path):
-    d = open(path, "rb").read()
-    e = "<" if struct.unpack("<I", d[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
-    off, out = 24, []
-    while off < len(d):
-        incl = struct.unpack(e + "I", d[off + 8:off + 12])[0]
-        out.append(d[off + 16:off + 16 + incl]); off += 16 + incl
-    return out
+    return [p.data for p in pcapfile.read(path)[1]]
 def gpdu(f):
     et, o = struct.unpack(">H", f[12:14])[0], 14
     if et == 0x8100: et, o = struct.unpack(">H", f[16:18])[0], 18

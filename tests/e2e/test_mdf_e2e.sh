@@ -221,7 +221,7 @@ done
 
 # ---- exactly the targets' packets and events (ground truth)
 /usr/bin/python3 - "$T" "$imsiA" "$msisdnB" "$imeiC" "$imsiD" <<'PY' || fail "LEMF output differs from the ground truth"
-import collections, json, struct, sys
+import collections, json, os, struct, sys
 T, imsiA, msisdnB, imeiC, imsiD = sys.argv[1:]
 subs, tunnels, procs = {}, [], collections.defaultdict(list)
 for line in open(f"{T}/epc.truth.jsonl"):
@@ -229,16 +229,14 @@ for line in open(f"{T}/epc.truth.jsonl"):
     if r["type"] == "subscriber": subs[r["sub"]] = r
     elif r["type"] == "tunnel": tunnels.append(r)
     elif r["type"] == "proc": procs[r["sub"]].append(r)
+sys.path.insert(0, os.environ["OVERT_SRC"] + "/tests/e2e/lib")
+import pcapfile
+# Direction seen from the target (pcapng epb_flags): a TEID of the eNB (S1-U) or of the S-GW
+# on S5 receives downlink, to the target (inbound, 1); the others uplink (outbound, 2).
+TO_TARGET = {"s1u_enb": 1, "s5u_sgw": 1, "s1u_sgw": 2, "s5u_pgw": 2}
 def pcap(path):
-    d = open(path, "rb").read()
-    magic = struct.unpack("<I", d[:4])[0]
-    e = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
-    link = struct.unpack(e + "I", d[20:24])[0]
-    off, out = 24, []
-    while off < len(d):
-        _, _, incl, _ = struct.unpack(e + "IIII", d[off:off + 16])
-        out.append(d[off + 16:off + 16 + incl]); off += 16 + incl
-    return link, out
+    link, pk = pcapfile.read(path)
+    return link, [p.data for p in pk]
 def gpdu(frame):
     # Ethernet (optional 802.1Q), IPv4/IPv6, UDP 2152, GTP-U G-PDU -> (outer dst, TEID, T-PDU)
     et, o = struct.unpack(">H", frame[12:14])[0], 14
@@ -264,12 +262,15 @@ def packets(pred):
     want = collections.defaultdict(list)
     for t in tunnels:
         if pred(subs[t["sub"]]):
-            want[(ipaddress.ip_address(t["addr"]).packed, t["teid"])].append((t["first_frame"], t["last_frame"]))
+            want[(ipaddress.ip_address(t["addr"]).packed, t["teid"])].append(
+                (t["first_frame"], t["last_frame"], TO_TARGET[t["iface"]]))
     out = collections.Counter()
     for i, f in enumerate(frames, 1):
         g = gpdu(f)
-        if g and any(a <= i <= b for a, b in want.get((g[0], g[1]), [])):
-            out[g[2]] += 1
+        for a, b, d in want.get((g[0], g[1]), []) if g else []:
+            if a <= i <= b:
+                out[(g[2], d)] += 1
+                break
     return out
 def iris(pred):
     out = collections.Counter()
@@ -284,13 +285,16 @@ expect = {("A", "LIID-A1"): (packets(t1), iris(t1)), ("B", "LIID-B1"): (packets(
           ("A", "LIID-A2"): (collections.Counter(), iris(t2)),
           ("B", "LIID-B3"): (packets(t3), collections.Counter())}
 ok = True
+dirs = collections.Counter(d for pk, _ in expect.values() for (_, d), n in pk.items())
+if not (dirs[1] and dirs[2]):
+    print(f"ground truth lacks a direction: {dict(dirs)}"); ok = False
 for (agency, liid), (pk, ev) in expect.items():
     if sum(pk.values()) + sum(ev.values()) == 0:
         print(f"{liid}: vacuous ground truth"); ok = False
     got_pk = collections.Counter()
     try:
-        link, recs = pcap(f"{T}/lemf{agency}/{liid}/cc.pcap")
-        got_pk.update(recs)
+        link, recs = pcapfile.read(f"{T}/lemf{agency}/{liid}/cc.pcap")
+        got_pk.update((p.data, p.direction) for p in recs)
     except FileNotFoundError:
         pass
     if got_pk != pk:

@@ -374,46 +374,168 @@ test_seq_union_disjoint(void **state)
 static void
 test_pcap_headers(void **state)
 {
-	uint8_t fh[LEMF_PCAP_FILEHDR], rh[LEMF_PCAP_RECHDR], rec[LEMF_PCAP_RECHDR + 3];
-	static const uint8_t want_fh[24] = {
+	uint8_t fh[LEMF_PCAP_FILEHDR], hdr[LEMF_PCAP_RECHDR], trl[LEMF_PCAP_RECTRL_MAX];
+	uint8_t rec[64];
+	size_t hl, tl, n;
+	/* pcapng, big-endian: SHB (BOM 1a2b3c4d, 1.0, section length -1), IDB (LINKTYPE_RAW,
+	 * snaplen 262144, no options) */
+	static const uint8_t want_ng[48] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 28, 0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 28,
+		0, 0, 0, 1, 0, 0, 0, 20, 0x00, 0x65, 0, 0, 0x00, 0x04, 0x00, 0x00, 0, 0, 0, 20,
+	};
+	static const uint8_t want_classic[24] = {
 		0xa1, 0xb2, 0xc3, 0xd4, 0x00, 0x02, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 0,
 		0x00, 0x04, 0x00, 0x00,		/* snaplen 262144 */
 		0x00, 0x00, 0x00, 0x65,		/* LINKTYPE_RAW */
 	};
-	struct ovt_cursor c, pkt;
-	uint32_t sec, usec;
+	/* EPB of a 3-octet packet at 1736936430.123456 s, from the target: 28 + 3 + 1 (pad) +
+	 * 8 (epb_flags = 2, outbound) + 4 (end of options) + 4 = 48 octets; the timestamp is
+	 * 1736936430123456 us = 0x00062bbc 0x06ea39c0 */
+	static const uint8_t want_epb[48] = {
+		0, 0, 0, 6, 0, 0, 0, 48, 0, 0, 0, 0, 0x00, 0x06, 0x2b, 0xbc, 0x06, 0xea, 0x39, 0xc0,
+		0, 0, 0, 3, 0, 0, 0, 3, 0x45, 0x00, 0x00, 0,
+		0, 2, 0, 4, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 48,
+	};
+	struct ovt_cursor c;
+	struct lemf_pcap_rec r;
 
-	lemf_pcap_filehdr(fh);
-	assert_memory_equal(fh, want_fh, sizeof(want_fh));
+	(void)state;
+	assert_int_equal(lemf_pcap_filehdr(fh, LEMF_PCAP_NG), 48);
+	assert_memory_equal(fh, want_ng, sizeof(want_ng));
 	cur_init(&c, fh, sizeof(fh));
-	assert_int_equal(lemf_pcap_filehdr_ok(c), 1);
-	fh[23] = 1;	/* Ethernet: not ours */
+	assert_int_equal(lemf_pcap_filehdr_ok(c), LEMF_PCAP_NG);
+	cur_init(&c, fh, 47);
+	assert_int_equal(lemf_pcap_filehdr_ok(c), LEMF_PCAP_BAD);
+	fh[37] = 1;	/* Ethernet: not ours */
 	cur_init(&c, fh, sizeof(fh));
-	assert_int_equal(lemf_pcap_filehdr_ok(c), 0);
+	assert_int_equal(lemf_pcap_filehdr_ok(c), LEMF_PCAP_BAD);
+	assert_int_equal(lemf_pcap_filehdr(fh, LEMF_PCAP_CLASSIC), 24);
+	assert_memory_equal(fh, want_classic, sizeof(want_classic));
+	cur_init(&c, fh, 24);
+	assert_int_equal(lemf_pcap_filehdr_ok(c), LEMF_PCAP_CLASSIC);
 	cur_init(&c, fh, 23);
-	assert_int_equal(lemf_pcap_filehdr_ok(c), 0);
+	assert_int_equal(lemf_pcap_filehdr_ok(c), LEMF_PCAP_BAD);
+	assert_int_equal(lemf_pcap_filehdr_len(LEMF_PCAP_NG), 48);
+	assert_int_equal(lemf_pcap_filehdr_len(LEMF_PCAP_CLASSIC), 24);
+	assert_int_equal(lemf_pcap_filehdr_len(LEMF_PCAP_BAD), 0);
 
-	lemf_pcap_rechdr(rh, 1736936430, 123456, 3);
-	assert_memory_equal(rh, "\x67\x87\x8b\xee\x00\x01\xe2\x40\0\0\0\3\0\0\0\3", 16);
-	memcpy(rec, rh, sizeof(rh));
+	/* pcapng record */
+	lemf_pcap_record(LEMF_PCAP_NG, 1736936430, 123456, 3, LEMF_DIR_FROM_TARGET, hdr, &hl, trl,
+			 &tl);
+	assert_int_equal(hl, 28);
+	assert_int_equal(tl, 17);
+	memcpy(rec, hdr, hl);
+	memcpy(rec + hl, "\x45\x00\x00", 3);
+	memcpy(rec + hl + 3, trl, tl);
+	n = hl + 3 + tl;
+	assert_int_equal(n, sizeof(want_epb));
+	assert_memory_equal(rec, want_epb, n);
+	cur_init(&c, rec, n);
+	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_NG, &r), 1);
+	assert_int_equal(r.sec, 1736936430);
+	assert_int_equal(r.usec, 123456);
+	assert_int_equal(r.dir, LEMF_DIR_FROM_TARGET);
+	assert_int_equal(cur_len(&r.pkt), 3);
+	assert_int_equal(cur_len(&c), 0);
+	/* a packet of a multiple of 4 octets has no padding; every direction round-trips */
+	for (int d = 0; d <= 2; d++) {
+		lemf_pcap_record(LEMF_PCAP_NG, 7, 999999, 4, (enum lemf_dir)d, hdr, &hl, trl, &tl);
+		assert_int_equal(tl, 16);
+		memcpy(rec, hdr, hl);
+		memset(rec + hl, 0x60, 4);
+		memcpy(rec + hl + 4, trl, tl);
+		cur_init(&c, rec, hl + 4 + tl);
+		assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_NG, &r), 1);
+		assert_int_equal(r.dir, d);
+		assert_int_equal(r.sec, 7);
+		assert_int_equal(r.usec, 999999);
+		/* the same bytes are not a classic record of the right length */
+		cur_init(&c, rec, hl + 4 + tl);
+		assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_BAD, &r), 0);
+	}
+	/* refusals, each on a copy of the good record; the cursor is left unchanged */
+	static const struct {
+		size_t at;
+		uint8_t v;
+	} bad[] = {
+		{3, 5},		/* another block type */
+		{7, 52},	/* block length disagrees with the packet length */
+		{11, 1},	/* interface 1 */
+		{27, 2},	/* orig_len 2 < captured 3 */
+		{31, 1},	/* padding not zero */
+		{33, 3},	/* another option */
+		{39, 3},	/* both direction bits */
+		{38, 1},	/* reserved flag bits */
+		{43, 1},	/* opt_endofopt with a length */
+		{47, 44},	/* trailing block length disagrees */
+		{12, 0x10},	/* a time past 2^32 s */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(rec, want_epb, sizeof(want_epb));
+		rec[bad[i].at] = bad[i].v;
+		cur_init(&c, rec, sizeof(want_epb));
+		if (lemf_pcap_next(&c, LEMF_PCAP_NG, &r) != 0)
+			fail_msg("case %zu accepted", i);
+		assert_int_equal(cur_len(&c), sizeof(want_epb));
+	}
+	cur_init(&c, want_epb, sizeof(want_epb) - 1);	/* truncated */
+	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_NG, &r), 0);
+	assert_int_equal(cur_len(&c), sizeof(want_epb) - 1);
+
+	/* classic record: no trailer, no direction */
+	lemf_pcap_record(LEMF_PCAP_CLASSIC, 1736936430, 123456, 3, LEMF_DIR_TO_TARGET, hdr, &hl,
+			 trl, &tl);
+	assert_int_equal(hl, 16);
+	assert_int_equal(tl, 0);
+	assert_memory_equal(hdr, "\x67\x87\x8b\xee\x00\x01\xe2\x40\0\0\0\3\0\0\0\3", 16);
+	memcpy(rec, hdr, hl);
 	memcpy(rec + 16, "\x45\x00\x00", 3);
-	cur_init(&c, rec, sizeof(rec));
-	assert_int_equal(lemf_pcap_next(&c, &sec, &usec, &pkt), 1);
-	assert_int_equal(sec, 1736936430);
-	assert_int_equal(usec, 123456);
-	assert_int_equal(cur_len(&pkt), 3);
+	cur_init(&c, rec, 19);
+	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_CLASSIC, &r), 1);
+	assert_int_equal(r.sec, 1736936430);
+	assert_int_equal(r.usec, 123456);
+	assert_int_equal(r.dir, LEMF_DIR_UNKNOWN);
+	assert_int_equal(cur_len(&r.pkt), 3);
 	assert_int_equal(cur_len(&c), 0);
 	/* truncated packet, usec out of range, incl > orig: each refused, cursor unchanged */
-	cur_init(&c, rec, sizeof(rec) - 1);
-	assert_int_equal(lemf_pcap_next(&c, &sec, &usec, &pkt), 0);
-	assert_int_equal(cur_len(&c), sizeof(rec) - 1);
-	lemf_pcap_rechdr(rec, 1, 1000000, 3);
-	cur_init(&c, rec, sizeof(rec));
-	assert_int_equal(lemf_pcap_next(&c, &sec, &usec, &pkt), 0);
-	lemf_pcap_rechdr(rec, 1, 0, 3);
+	cur_init(&c, rec, 18);
+	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_CLASSIC, &r), 0);
+	assert_int_equal(cur_len(&c), 18);
+	lemf_pcap_record(LEMF_PCAP_CLASSIC, 1, 1000000, 3, LEMF_DIR_UNKNOWN, rec, &hl, trl, &tl);
+	cur_init(&c, rec, 19);
+	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_CLASSIC, &r), 0);
+	lemf_pcap_record(LEMF_PCAP_CLASSIC, 1, 0, 3, LEMF_DIR_UNKNOWN, rec, &hl, trl, &tl);
 	rec[15] = 2;	/* orig_len 2 < incl_len 3 */
-	cur_init(&c, rec, sizeof(rec));
-	assert_int_equal(lemf_pcap_next(&c, &sec, &usec, &pkt), 0);
+	cur_init(&c, rec, 19);
+	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_CLASSIC, &r), 0);
+}
+
+/* Direction from the CC item: payloadDirection first, else the ULIC t-PDU-direction. */
+static void
+test_cc_direction(void **state)
+{
+	struct hi2_cc_item it;
+
+	(void)state;
+	memset(&it, 0, sizeof(it));
+	assert_int_equal(lemf_cc_dir(&it), LEMF_DIR_UNKNOWN);
+	it.tpdu_dir = 1;
+	assert_int_equal(lemf_cc_dir(&it), LEMF_DIR_FROM_TARGET);
+	it.tpdu_dir = 2;
+	assert_int_equal(lemf_cc_dir(&it), LEMF_DIR_TO_TARGET);
+	it.tpdu_dir = 3;
+	assert_int_equal(lemf_cc_dir(&it), LEMF_DIR_UNKNOWN);
+	it.has_dir = 1;		/* payloadDirection wins over the ULIC header */
+	it.dir = 0;
+	assert_int_equal(lemf_cc_dir(&it), LEMF_DIR_FROM_TARGET);
+	it.dir = 1;
+	it.tpdu_dir = 1;
+	assert_int_equal(lemf_cc_dir(&it), LEMF_DIR_TO_TARGET);
+	for (uint8_t d = 2; d <= 4; d++) {	/* indeterminate, combined, notKnown */
+		it.dir = d;
+		assert_int_equal(lemf_cc_dir(&it), LEMF_DIR_UNKNOWN);
+	}
 }
 
 static void
@@ -865,6 +987,7 @@ main(void)
 		cmocka_unit_test(test_seq_encode_decode),
 		cmocka_unit_test(test_seq_union_disjoint),
 		cmocka_unit_test(test_pcap_headers),
+		cmocka_unit_test(test_cc_direction),
 		cmocka_unit_test(test_cc_time_choice),
 		cmocka_unit_test(test_iri_json),
 		cmocka_unit_test(test_json_escape_and_time),

@@ -100,7 +100,17 @@ open_fails(const struct lemf_store_config *c, char *msg, size_t msglen)
 static uint8_t pdubuf[4096];
 static uint8_t pkt[48];
 
-/* A decoded CC PDU (LIID, CIN, seq); its packet's last octet is the low byte of seq. */
+/* The direction put_cc gives the packet of seq (its low byte, as the pcap keeps it). */
+static enum lemf_dir
+dir_of(uint8_t low)
+{
+	static const enum lemf_dir d[3] = {LEMF_DIR_FROM_TARGET, LEMF_DIR_TO_TARGET,
+					   LEMF_DIR_UNKNOWN};
+	return d[low % 3];
+}
+
+/* A decoded CC PDU (LIID, CIN, seq); its packet's last octet is the low byte of seq, its
+ * direction dir_of() that byte (fromTarget, toTarget, indeterminate in turn). */
 static enum lemf_put
 put_cc(struct lemf_store *s, const char *liid, uint32_t cin, uint32_t seq)
 {
@@ -125,7 +135,8 @@ put_cc(struct lemf_store *s, const char *liid, uint32_t cin, uint32_t seq)
 	pkt[sizeof(pkt) - 1] = (uint8_t)seq;
 	cc.corr.p = corr;
 	cc.corr.len = sizeof(corr);
-	cc.tpdu_dir = 1;
+	cc.dir = (uint8_t)((seq & 0xff) % 3);		/* 0 from, 1 to, 2 indeterminate */
+	cc.tpdu_dir = (uint8_t)(cc.dir + 1);	/* 1 from, 2 to, 3 unknown */
 	cc.pkt.p = pkt;
 	cc.pkt.len = sizeof(pkt);
 	bld_init_fixed(&b, pdubuf, sizeof(pdubuf));
@@ -186,19 +197,25 @@ pcap_seqs_in(const char *dir, const char *sub, const char *name, uint8_t *out, s
 {
 	size_t len, n = 0;
 	uint8_t *buf = slurp(dir, sub, name, &len);
-	struct ovt_cursor c, hdr, p;
-	uint32_t sec, usec;
+	struct ovt_cursor c;
+	struct lemf_pcap_rec r;
+	enum lemf_pcap_fmt fmt;
 
 	cur_init(&c, buf, len);
-	assert_true(cur_get_sub(&c, &hdr, LEMF_PCAP_FILEHDR));
-	assert_int_equal(lemf_pcap_filehdr_ok(hdr), 1);
-	while (lemf_pcap_next(&c, &sec, &usec, &p)) {
-		assert_int_equal(cur_len(&p), sizeof(pkt));
+	fmt = lemf_pcap_filehdr_ok(c);
+	assert_true(fmt != LEMF_PCAP_BAD);
+	assert_true(cur_skip(&c, lemf_pcap_filehdr_len(fmt)));
+	while (lemf_pcap_next(&c, fmt, &r)) {
+		uint8_t low;
+		assert_int_equal(cur_len(&r.pkt), sizeof(pkt));
+		low = cur_data(&r.pkt)[sizeof(pkt) - 1];
 		if (n < max)
-			out[n] = cur_data(&p)[sizeof(pkt) - 1];
+			out[n] = low;
 		/* the original time of the PDU (base + seq), not the receive time */
-		assert_true(sec >= 1736936430 && sec < 1736936430 + 100000);
-		assert_int_equal((uint8_t)(sec - 1736936430), cur_data(&p)[sizeof(pkt) - 1]);
+		assert_true(r.sec >= 1736936430 && r.sec < 1736936430 + 100000);
+		assert_int_equal((uint8_t)(r.sec - 1736936430), low);
+		/* the direction the PDU gave, unless the file predates pcapng */
+		assert_int_equal(r.dir, fmt == LEMF_PCAP_NG ? dir_of(low) : LEMF_DIR_UNKNOWN);
 		n++;
 	}
 	assert_int_equal(cur_len(&c), 0);
@@ -541,7 +558,10 @@ test_store_refuses_damage(void **state)
 			want = LEMF_E_FORMAT;
 			break;
 		case 2:		/* the last record's length no longer ends at the commit */
-			patch_file(t.path, "D", "cc.pcap", sb.st_size - (off_t)sizeof(pkt) - 5, 0x7f);
+			/* (the low octet of the captured length of the last pcapng block: 28
+			 * octets of header, the packet, 16 after it) */
+			patch_file(t.path, "D", "cc.pcap",
+				   sb.st_size - (off_t)(LEMF_PCAP_RECHDR + sizeof(pkt) + 16) + 23, 0x7f);
 			break;
 		case 3:		/* the last JSON line no longer ends with a newline */
 			snprintf(path, sizeof(path), "%s/D/iri.jsonl", t.path);
@@ -1095,7 +1115,7 @@ test_store_rotation_crash(void **state)
 	static uint8_t seqs[200];
 
 	(void)state;
-	lemf_pcap_filehdr(hdr);
+	(void)lemf_pcap_filehdr(hdr, LEMF_PCAP_NG);
 	for (unsigned k = 0; k < sizeof(step) / sizeof(step[0]); k++) {
 		struct tdir t;
 		struct lemf_store_config c;
@@ -1200,6 +1220,91 @@ test_store_upgrade_v1(void **state)
 	rm_rf(t.path);
 }
 
+static enum lemf_pcap_fmt
+fmt_of(const char *dir, const char *sub, const char *name)
+{
+	size_t len;
+	uint8_t *buf = slurp(dir, sub, name, &len);
+	struct ovt_cursor c;
+	enum lemf_pcap_fmt f;
+
+	cur_init(&c, buf, len);
+	f = lemf_pcap_filehdr_ok(c);
+	free(buf);
+	return f;
+}
+
+/* A CC file begun by an earlier LEMF (classic pcap, no direction) is recovered, continued in
+ * its own format, verified, and its next part is pcapng with directions. */
+static void
+test_store_classic_continued(void **state)
+{
+	struct tdir t;
+	struct lemf_store_config c;
+	struct lemf_store *s;
+	struct lemf_store_stats st;
+	struct seen sn;
+	uint8_t hdr[LEMF_PCAP_FILEHDR];
+	static uint8_t seqs[2000];
+	char path[1024];
+	sqlite3 *db;
+	size_t hl;
+	off_t sz;
+	uint32_t n1;
+
+	(void)state;
+	tdir_make(&t);
+	c = scfg(&t);
+	s = open_ok(&c);
+	assert_int_equal(put_iri(s, "K", 1, 0), LEMF_PUT_NEW);	/* files made, no packet */
+	assert_int_equal(lemf_store_close(s), LEMF_OK);
+	/* The directory as an earlier LEMF left it: a classic header, and the state says so. */
+	hl = lemf_pcap_filehdr(hdr, LEMF_PCAP_CLASSIC);
+	rename_in(t.path, "K", "cc.pcap", "cc.old");
+	create_in(t.path, "K", "cc.pcap", hdr, hl);
+	snprintf(path, sizeof(path), "%s/lemf.db", t.path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE liid SET cc_size=24", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+
+	s = open_ok(&c);
+	for (uint32_t i = 0; i < 100; i++)
+		assert_int_equal(put_cc(s, "K", 1, i), LEMF_PUT_NEW);
+	assert_int_equal(lemf_store_close(s), LEMF_OK);
+	assert_true(file_exists(t.path, "K", "cc.pcap", &sz));
+	assert_int_equal(sz, 24 + 100 * (16 + sizeof(pkt)));	/* classic records */
+	assert_int_equal(pcap_seqs(t.path, "K", seqs, sizeof(seqs)), 100);
+	read_state(&t, &sn);
+	assert_int_equal(sn.verify_failed, 0);
+
+	/* Restart, more packets, a rotation: the closed part stays classic, the next is
+	 * pcapng. */
+	c.rotate_bytes = 64 * 1024;
+	s = open_ok(&c);
+	assert_int_equal(put_cc(s, "K", 1, 99), LEMF_PUT_DUP);
+	for (uint32_t i = 100; i < 1300; i++) {
+		assert_int_equal(put_cc(s, "K", 1, i), LEMF_PUT_NEW);
+		if (i % 100 == 99)
+			assert_int_equal(lemf_store_commit(s), LEMF_OK);
+	}
+	assert_int_equal(lemf_store_commit(s), LEMF_OK);
+	lemf_store_stats(s, &st);
+	assert_true(st.rotations >= 1);
+	assert_int_equal(lemf_store_close(s), LEMF_OK);
+	n1 = (uint32_t)pcap_seqs_in(t.path, "K", "cc-000001.pcap", seqs, sizeof(seqs));
+	assert_true(n1 >= 1000 && n1 < 1300);
+	assert_int_equal(fmt_of(t.path, "K", "cc-000001.pcap"), LEMF_PCAP_CLASSIC);
+	assert_int_equal(fmt_of(t.path, "K", "cc.pcap"), LEMF_PCAP_NG);
+	assert_int_equal(all_seqs(t.path, "K", st.rotations, seqs, sizeof(seqs)), 1300);
+	for (uint32_t i = 0; i < 1300; i++)
+		assert_int_equal(seqs[i], (uint8_t)i);
+	read_state(&t, &sn);
+	assert_int_equal(sn.verify_failed, 0);
+	assert_int_equal(sn.last.cc_records_total, 1300);
+	rm_rf(t.path);
+}
+
 int
 main(void)
 {
@@ -1221,6 +1326,7 @@ main(void)
 		cmocka_unit_test(test_store_rotation_time),
 		cmocka_unit_test(test_store_rotation_crash),
 		cmocka_unit_test(test_store_upgrade_v1),
+		cmocka_unit_test(test_store_classic_continued),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
