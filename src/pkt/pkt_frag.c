@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "common/bytes.h"
 #include "pkt/pkt.h"
 #include "pkt/pkt_csum.h"
@@ -93,6 +95,7 @@ struct pkt_frag {
 	uint32_t *free_blk;
 	uint32_t nfree_blk;
 	uint32_t oldest, newest;
+	uint64_t seed;			/* secret: see key_hash */
 	uint8_t *out;			/* max_datagram octets */
 	struct pkt_frag_stats st;
 };
@@ -247,6 +250,12 @@ pkt_frag_new(const struct pkt_frag_config *cfg, const char **err)
 		f->free_blk[i] = f->nblocks - 1 - i;
 	f->nfree_blk = f->nblocks;
 	f->oldest = f->newest = NIL;
+	if (RAND_bytes((unsigned char *)&f->seed, sizeof(f->seed)) != 1) {
+		pkt_frag_free(f);
+		if (err != NULL)
+			*err = "no random seed for the hash (OpenSSL RAND_bytes)";
+		return NULL;
+	}
 	return f;
 nomem:
 	if (err != NULL)
@@ -419,9 +428,12 @@ tiny_first(const struct frag_in *fi)
 /* ------------------------------------------------------------------ table */
 
 static uint32_t
-key_hash(const struct frag_in *fi)
+key_hash(const struct pkt_frag *f, const struct frag_in *fi)
 {
-	uint64_t w[4], h = fi->id ^ ((uint64_t)fi->proto << 32) ^ ((uint64_t)fi->ipver << 40);
+	/* Keyed with a per-instance secret: the keys come from the wire, and whoever could
+	 * predict buckets could pile datagrams into one chain and make every piece walk it. */
+	uint64_t w[4], h = f->seed ^ fi->id ^ ((uint64_t)fi->proto << 32) ^
+	    ((uint64_t)fi->ipver << 40);
 
 	memcpy(w, fi->src, 16);
 	memcpy(w + 2, fi->dst, 16);
@@ -807,7 +819,7 @@ pkt_frag_add(struct pkt_frag *f, const uint8_t *ip, size_t len, uint64_t now_ns,
 	}
 
 	(void)pkt_frag_expire(f, now_ns);
-	h = key_hash(&fi);
+	h = key_hash(f, &fi);
 	if ((si = lookup(f, &fi, h)) == NIL)
 		si = slot_new(f, &fi, h, now_ns);
 	else if (f->slots[si].state == S_DEAD) {

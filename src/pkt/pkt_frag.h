@@ -145,8 +145,9 @@ const char *pkt_frag_config_check(const struct pkt_frag_config *cfg);
 /* Exact number of octets pkt_frag_new(cfg) allocates, or 0 if cfg is out of range. */
 size_t pkt_frag_memory_for(const struct pkt_frag_config *cfg);
 
-/* Creates a reassembler with all its memory.  Returns NULL with a static message in *err (if
- * err is not NULL) when a field of cfg is out of range or memory is short. */
+/* Creates a reassembler with all its memory and a secret hash seed (OpenSSL RAND_bytes).
+ * Returns NULL with a static message in *err (if err is not NULL) when a field of cfg is out
+ * of range, memory is short or no random seed is available. */
 struct pkt_frag *pkt_frag_new(const struct pkt_frag_config *cfg, const char **err);
 void pkt_frag_free(struct pkt_frag *);
 
