@@ -7,7 +7,9 @@
  * Checks: a JSON line is one line of printable ASCII ending "}\n"; a pcap record reads back as
  * the packet it was made from; lemf_seq agrees with itself (has/add); the keep-alive response
  * decodes with the keep-alive's sequence number.  The same bytes are also tried as a stored
- * sequence-range blob (lemf_seq_decode), which must re-encode to itself.
+ * sequence-range blob (lemf_seq_decode), which must re-encode to itself, and as the contents
+ * of a CC file that `report --verify` or recovery would walk (a damaged or forged file): the
+ * walk only moves forward, stays inside the bytes, and what it reads re-encodes to them.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -149,6 +151,55 @@ on_bad(void *arg, enum hi2_err e, const struct hi2_diag *d, const uint8_t *raw, 
 	hi2_diag_format(e, d, t, sizeof(t));
 }
 
+/* The bytes as a CC file (with, if they lack one, each file header in front). */
+static void
+walk_one(const uint8_t *p, size_t n)
+{
+	struct ovt_cursor c;
+	struct lemf_pcap_rec r;
+	enum lemf_pcap_fmt fmt;
+
+	cur_init(&c, p, n);
+	if ((fmt = lemf_pcap_filehdr_ok(c)) == LEMF_PCAP_BAD)
+		return;
+	FZ_CHECK(cur_skip(&c, lemf_pcap_filehdr_len(fmt)));
+	for (;;) {
+		uint8_t h[LEMF_PCAP_RECHDR], t[LEMF_PCAP_RECTRL_MAX];
+		size_t before = cur_len(&c), hl, tl;
+		const uint8_t *at = cur_data(&c);
+
+		if (!lemf_pcap_next(&c, fmt, &r)) {
+			FZ_CHECK(cur_len(&c) == before);
+			break;
+		}
+		FZ_CHECK(cur_len(&c) < before && r.usec < 1000000 && r.dir <= LEMF_DIR_FROM_TARGET);
+		FZ_CHECK(fmt == LEMF_PCAP_NG || r.dir == LEMF_DIR_UNKNOWN);
+		/* Only the layout the writer produces is accepted: it re-encodes byte for byte. */
+		lemf_pcap_record(fmt, r.sec, r.usec, (uint32_t)cur_len(&r.pkt), r.dir, h, &hl, t,
+				 &tl);
+		FZ_CHECK(hl + cur_len(&r.pkt) + tl == before - cur_len(&c));
+		FZ_CHECK(memcmp(at, h, hl) == 0);
+		FZ_CHECK(cur_data(&r.pkt) == at + hl);
+		FZ_CHECK(tl == 0 || memcmp(at + hl + cur_len(&r.pkt), t, tl) == 0);
+	}
+}
+
+static void
+walk_file(const uint8_t *data, size_t size)
+{
+	uint8_t *buf = malloc(size + LEMF_PCAP_FILEHDR);
+
+	FZ_CHECK(buf != NULL);
+	walk_one(data, size);
+	for (enum lemf_pcap_fmt f = LEMF_PCAP_CLASSIC; f <= LEMF_PCAP_NG; f++) {
+		size_t hl = lemf_pcap_filehdr(buf, f);
+		if (size > 0)
+			memcpy(buf + hl, data, size);
+		walk_one(buf, hl + size);
+	}
+	free(buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -192,5 +243,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(o);
 	}
 	lemf_seq_cleanup(&blob);
+	walk_file(data, size);
 	return 0;
 }

@@ -139,7 +139,8 @@ next_classic(struct ovt_cursor *t, struct lemf_pcap_rec *r)
 	    !cur_get_u32(t, &orig))
 		return 0;
 	r->dir = LEMF_DIR_UNKNOWN;
-	return r->usec < 1000000 && incl <= LEMF_PCAP_SNAPLEN && incl <= orig &&
+	/* The LEMF never cut a packet: a record with incl != orig is not one it wrote. */
+	return r->usec < 1000000 && incl <= LEMF_PCAP_SNAPLEN && incl == orig &&
 	       cur_get_sub(t, &r->pkt, incl);
 }
 
@@ -154,7 +155,7 @@ next_ng(struct ovt_cursor *t, struct lemf_pcap_rec *r)
 	if (!cur_get_u32(t, &type) || type != NG_EPB || !cur_get_u32(t, &total) ||
 	    !cur_get_u32(t, &ifc) || ifc != 0 || !cur_get_u32(t, &hi) || !cur_get_u32(t, &lo) ||
 	    !cur_get_u32(t, &cap) || !cur_get_u32(t, &orig) || cap > LEMF_PCAP_SNAPLEN ||
-	    cap > orig || total != LEMF_PCAP_RECHDR + cap + pad4(cap) + NG_TRL_FIXED ||
+	    cap != orig || total != LEMF_PCAP_RECHDR + cap + pad4(cap) + NG_TRL_FIXED ||
 	    !cur_get_sub(t, &r->pkt, cap) || !cur_get_sub(t, &padding, pad4(cap)) ||
 	    !cur_get_u16(t, &code) || code != NG_OPT_FLAGS || !cur_get_u16(t, &olen) ||
 	    olen != 4 || !cur_get_u32(t, &flags) || (flags & ~3u) != 0 || flags == 3 ||

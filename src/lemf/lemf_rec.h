@@ -82,8 +82,9 @@ struct lemf_pcap_rec {
 };
 /* Reads one record of a file of format fmt from c (positioned after the file header or a
  * previous record): 1 with *r filled, or 0 (c unchanged) if what remains is not one whole
- * record as this module writes it (truncated, a length over the snap length or inconsistent,
- * usec >= 10^6, another block type, options or direction bits it does not write). */
+ * record as this module writes it (truncated, a length over the snap length, a captured
+ * length other than the original one, usec >= 10^6, another block type, options or direction
+ * bits it does not write). */
 int lemf_pcap_next(struct ovt_cursor *c, enum lemf_pcap_fmt fmt, struct lemf_pcap_rec *r);
 
 /* The direction of a CC item: CCPayload.payloadDirection (fromTarget 0, toTarget 1), else

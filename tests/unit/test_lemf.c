@@ -463,6 +463,7 @@ test_pcap_headers(void **state)
 		{7, 52},	/* block length disagrees with the packet length */
 		{11, 1},	/* interface 1 */
 		{27, 2},	/* orig_len 2 < captured 3 */
+		{27, 4},	/* orig_len 4 > captured 3: cut, which the LEMF never does */
 		{31, 1},	/* padding not zero */
 		{33, 3},	/* another option */
 		{39, 3},	/* both direction bits */
@@ -507,6 +508,9 @@ test_pcap_headers(void **state)
 	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_CLASSIC, &r), 0);
 	lemf_pcap_record(LEMF_PCAP_CLASSIC, 1, 0, 3, LEMF_DIR_UNKNOWN, rec, &hl, trl, &tl);
 	rec[15] = 2;	/* orig_len 2 < incl_len 3 */
+	cur_init(&c, rec, 19);
+	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_CLASSIC, &r), 0);
+	rec[15] = 4;	/* orig_len 4 > incl_len 3: cut, which the LEMF never did */
 	cur_init(&c, rec, 19);
 	assert_int_equal(lemf_pcap_next(&c, LEMF_PCAP_CLASSIC, &r), 0);
 }
