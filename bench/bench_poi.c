@@ -9,7 +9,8 @@
  *
  * TARGETS is epcgen's FILE.targets ("IMSI MSISDN IMEI" per line): one X1 task per line, by IMSI.
  * Also reports the bytes per tracked session: the tracker's fixed reservation per session
- * slot, and the resident memory actually added per subscriber tracked.
+ * slot, and the resident memory actually added per subscriber tracked; and the pause of the
+ * capture while one more X1 task is applied with the capture's subscribers tracked.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -171,6 +172,8 @@ struct poi_pass {
 	struct clock2 t;
 	uint64_t frames, sessions, x2, x3, sent, refused;
 	uint32_t peak;		/* subscribers tracked at once, at most */
+	uint32_t live;		/* subscribers tracked at the end of the capture */
+	double activate_us;	/* one more ActivateTask with those subscribers tracked */
 	long rss_run_kib;	/* RSS growth from the first packet to the last */
 	struct sess_mem mem;
 };
@@ -270,6 +273,23 @@ poi_pass(const char *path, char (*imsis)[16], size_t nt, uint16_t port, struct p
 	out->refused = st->x2x3_refused;
 	out->rss_run_kib = rss_kib() - rss0;
 	out->peak = poi_core_sess_stats(core)->sessions_peak;
+	out->live = poi_core_sess_stats(core)->sessions;
+	/* X1 latency with a full tracker: the capture loop stalls while a task is applied. */
+	memset(&task, 0, sizeof(task));
+	task.xid[0] = 0xff;
+	task.xid[6] = 0x40;
+	task.xid[8] = 0x80;
+	task.ntargets = 1;
+	task.targets[0].type = X1_TGT_IMSI;
+	snprintf(task.targets[0].value, sizeof(task.targets[0].value), "001019999999999");
+	task.delivery = X1_X2_AND_X3;
+	task.ndids = 1;
+	memcpy(task.dids[0], dest.did, 16);
+	ev.type = X1_EV_TASK_ACTIVATED;
+	ev.task = &task;
+	struct clock2 ta = clock_now();
+	hooks.changed(hooks.arg, &ev);
+	out->activate_us = clock_since(ta).wall * 1e6;
 	poi_core_sess_memory(core, &out->mem);
 	poi_core_free(core);
 	ev_free(loop);
@@ -346,6 +366,8 @@ main(int argc, char **argv)
 	    (double)best.mem.tables / BENCH_SESS_MAX);
 	printf("tracker reservation     %zu bytes of address space (%.0f per session at caps)\n",
 	    best.mem.reserved, (double)best.mem.reserved / BENCH_SESS_MAX);
+	printf("X1 activation           %.0f us for one more task, %" PRIu32 " subscribers tracked, "
+	    "%zu tasks\n", best.activate_us, best.live, nt);
 	if (best.peak > 0)
 		printf("resident per subscriber %.0f bytes (RSS growth during the run %ld KiB / %"
 		    PRIu32 " subscribers at the peak; queues included)\n",

@@ -14,6 +14,35 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The identity index after each datagram: whoever sess_holders returns holds v (a MEI by its
+ * device digits), there are at most SESS_ID_HOLDERS, and the sess_find_* answer is among them. */
+static void
+check_holders(struct sess_tracker *tr, enum sess_id_kind k, const char *v)
+{
+	struct sess_session *h[SESS_ID_HOLDERS], *f;
+	size_t n = sess_holders(tr, k, v, h), klen = strlen(v);
+	int found = 0;
+
+	if (k == SESS_ID_MEI && klen > SESS_MEI_KEY_DIGITS)
+		klen = SESS_MEI_KEY_DIGITS;
+	f = k == SESS_ID_IMSI ? sess_find_imsi(tr, v) : k == SESS_ID_MSISDN ?
+	    sess_find_msisdn(tr, v) : sess_find_mei(tr, v);
+	if (n > SESS_ID_HOLDERS || (n == 0) != (f == NULL))
+		__builtin_trap();
+	for (size_t i = 0; i < n; i++) {
+		const char *fv = k == SESS_ID_IMSI ? h[i]->imsi : k == SESS_ID_MSISDN ?
+		    h[i]->msisdn : h[i]->mei;
+		size_t flen = strlen(fv);
+		if (k == SESS_ID_MEI && flen > SESS_MEI_KEY_DIGITS)
+			flen = SESS_MEI_KEY_DIGITS;
+		if (!sess_holds_id(h[i], k) || flen != klen || memcmp(fv, v, klen) != 0)
+			__builtin_trap();
+		found |= h[i] == f;
+	}
+	if (n > 0 && !found)
+		__builtin_trap();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,11 +71,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum sess_rc rc;
 		size_t n;
 
+		int ids = 0;
+
 		/* the bare decoder on its own */
 		if (gtpc_parse(dg.p, dg.len, msgs, &n) == GTP_OK)
 			for (size_t i = 0; i < n; i++) {
 				struct gtpc_msg r;
-				(void)gtpc_decode(&msgs[i], &in);
+				ids = gtpc_decode(&msgs[i], &in) == GTP_OK;
 				/* what the tracker does with its copy of a request */
 				if (gtpc_reparse(msgs[i].raw.p, msgs[i].raw.len, &r) != GTP_OK ||
 				    r.hdr.type != msgs[i].hdr.type || r.hdr.seq != msgs[i].hdr.seq ||
@@ -62,6 +93,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t += (uint64_t)(flags >> 4) * 1000000000ULL;
 		ctx.ts_ns = t;
 		(void)sess_gtpc_udp(tr, dg.p, dg.len, &ctx, &rc);
+		if (ids && (in.has & GTPC_HAS_IMSI))
+			check_holders(tr, SESS_ID_IMSI, in.imsi);
+		if (ids && (in.has & GTPC_HAS_MSISDN))
+			check_holders(tr, SESS_ID_MSISDN, in.msisdn);
+		if (ids && (in.has & GTPC_HAS_MEI))
+			check_holders(tr, SESS_ID_MEI, in.mei);
 		if (dg.len >= 4) {
 			uint32_t teid = ((uint32_t)dg.p[0] << 24) | ((uint32_t)dg.p[1] << 16) |
 			    ((uint32_t)dg.p[2] << 8) | dg.p[3];

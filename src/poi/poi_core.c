@@ -348,14 +348,16 @@ session_match(struct poi_core *c, struct sess_session *s)
 	void *const *found;
 	size_t n;
 	tmp.n = 0;
+	/* Only identities the tracker indexes the session under: the sessions a task activation
+	 * finds (sess_holders) are then exactly those that match. */
 	if (poi_targets_count(c->targets) != 0) {
-		if (s->imsi[0] && (n = poi_targets_find(c->targets,
+		if (sess_holds_id(s, SESS_ID_IMSI) && (n = poi_targets_find(c->targets,
 		    poi_id_key(POI_ID_IMSI, s->imsi, strlen(s->imsi)), &found)) > 0)
 			match_add(&tmp, found, n, POI_ID_IMSI);
-		if (s->msisdn[0] && (n = poi_targets_find(c->targets,
+		if (sess_holds_id(s, SESS_ID_MSISDN) && (n = poi_targets_find(c->targets,
 		    poi_id_key(POI_ID_MSISDN, s->msisdn, strlen(s->msisdn)), &found)) > 0)
 			match_add(&tmp, found, n, POI_ID_MSISDN);
-		if (s->mei[0] && (n = poi_targets_find(c->targets,
+		if (sess_holds_id(s, SESS_ID_MEI) && (n = poi_targets_find(c->targets,
 		    poi_id_key(POI_ID_IMEI, s->mei, strlen(s->mei)), &found)) > 0)
 			match_add(&tmp, found, n, POI_ID_IMEI);
 	}
@@ -616,59 +618,91 @@ on_sess_event(const struct sess_event *ev, void *arg)
 	emit_iri(c, m, ev->sess, ev->pdn, ev->bearer, event, ev->cause, has_cause, ev->ctx, ts);
 }
 
-/* After a task change: re-evaluate every session; a session that a task now targets and did
- * not before gets startOfInterceptionWithActiveBearer for each of its bearers (33.108). */
-struct reeval {
-	struct poi_core *c;
-	uint64_t old_gen;
-};
-
+/*
+ * Whether task t names one of the identities session s is indexed under (the rule of
+ * session_match, for a task that is no longer in the target index).
+ */
 static int
-task_was_matched(const struct poi_match *old, const struct poi_task *t)
+task_names_session(const struct poi_task *t, const struct sess_session *s)
 {
-	for (size_t i = 0; old != NULL && i < old->n; i++)
-		if (memcmp(old->m[i].task->xid, t->xid, 16) == 0)
+	for (size_t j = 0; j < t->x1.ntargets; j++) {
+		const struct x1_target *g = &t->x1.targets[j];
+		enum poi_id_kind k = g->type == X1_TGT_IMSI ? POI_ID_IMSI :
+		    g->type == X1_TGT_E164 ? POI_ID_MSISDN : POI_ID_IMEI;
+		const char *v = k == POI_ID_IMSI ? s->imsi : k == POI_ID_MSISDN ? s->msisdn : s->mei;
+		enum sess_id_kind sk = k == POI_ID_IMSI ? SESS_ID_IMSI :
+		    k == POI_ID_MSISDN ? SESS_ID_MSISDN : SESS_ID_MEI;
+		uint64_t key = poi_id_key(k, g->value, strlen(g->value));
+		if (key != 0 && sess_holds_id(s, sk) && poi_id_key(k, v, strlen(v)) == key)
 			return 1;
+	}
 	return 0;
 }
 
-static int
-reeval_one(struct sess_session *s, void *arg)
-{
-	struct reeval *r = arg;
-	struct poi_core *c = r->c;
-	const struct poi_match *old = s->match_gen == r->old_gen ? s->match : NULL;
-	const struct poi_match *now = session_match(c, s);
-	if (now == NULL)
-		return 0;
-	struct poi_match fresh = {0};
-	for (size_t i = 0; i < now->n; i++)
-		if (!task_was_matched(old, now->m[i].task))
-			fresh.m[fresh.n++] = now->m[i];
-	if (fresh.n == 0)
-		return 0;
-	for (const struct sess_pdn *p = sess_pdn_first(c->tr, s); p; p = sess_pdn_next(c->tr, p))
-		for (const struct sess_bearer *b = sess_bearer_first(c->tr, p); b;
-		    b = sess_bearer_next(c->tr, b))
-			if (b->flags & SESS_BF_ACTIVE)
-				emit_iri(c, &fresh, s, p, b, HI2_EV_START_WITH_ACTIVE_BEARER, 0, 0,
-				    NULL, c->now_ns);
-	return 0;
-}
-
+/*
+ * Task t was activated (old == NULL) or replaced old: a session t targets and old did not gets
+ * startOfInterceptionWithActiveBearer for each of its active bearers (33.108).  Only t changed,
+ * so only the holders of t's identities can gain a task: they come from the tracker's identity
+ * index, and the work is O(targets of t), not O(sessions tracked) -- an X1 request does not
+ * stall the capture of a full tracker.  Every other session re-matches lazily, at its next
+ * message or packet, by the generation.
+ */
 static void
-tasks_changed(struct poi_core *c)
+start_with_active_bearers(struct poi_core *c, struct poi_task *t, const struct poi_task *old)
 {
-	struct reeval r = {c, c->gen};
-	struct arena_block *old_arena = c->arena;
+	struct sess_session *cand[X1_MAX_TARGETS * SESS_ID_HOLDERS];
+	size_t ncand = 0;
 
+	for (size_t j = 0; j < t->x1.ntargets; j++) {
+		const struct x1_target *g = &t->x1.targets[j];
+		enum sess_id_kind k = g->type == X1_TGT_IMSI ? SESS_ID_IMSI :
+		    g->type == X1_TGT_E164 ? SESS_ID_MSISDN : SESS_ID_MEI;
+		struct sess_session *h[SESS_ID_HOLDERS];
+		size_t n = sess_holders(c->tr, k, g->value, h);
+		for (size_t i = 0; i < n; i++) {
+			size_t d;
+			for (d = 0; d < ncand && cand[d] != h[i]; d++)
+				;
+			if (d == ncand)
+				cand[ncand++] = h[i];	/* a session named by two targets: once */
+		}
+	}
+	for (size_t i = 0; i < ncand; i++) {
+		struct sess_session *s = cand[i];
+		const struct poi_match *now;
+		struct poi_match fresh = {0};
+		if (old != NULL && task_names_session(old, s))
+			continue;	/* intercepted already, under the task's former targets */
+		if ((now = session_match(c, s)) == NULL)
+			continue;
+		for (size_t k = 0; k < now->n; k++)
+			if (now->m[k].task == t)
+				fresh.m[fresh.n++] = now->m[k];
+		if (fresh.n == 0)
+			continue;
+		for (const struct sess_pdn *p = sess_pdn_first(c->tr, s); p; p = sess_pdn_next(c->tr, p))
+			for (const struct sess_bearer *b = sess_bearer_first(c->tr, p); b;
+			    b = sess_bearer_next(c->tr, b))
+				if (b->flags & SESS_BF_ACTIVE)
+					emit_iri(c, &fresh, s, p, b, HI2_EV_START_WITH_ACTIVE_BEARER, 0, 0,
+					    NULL, c->now_ns);
+	}
+}
+
+/* After a task change (t activated or modified, replacing old; or t NULL: tasks removed): a new
+ * match generation, which every cached match result (session and bearer) compares with. */
+static void
+tasks_changed(struct poi_core *c, struct poi_task *t, const struct poi_task *old)
+{
 	c->st.task_changes++;
 	rebuild_targets(c);
 	c->gen++;
+	/* The match sets of the earlier generations are unreachable now. */
+	arena_free(c->arena);
 	c->arena = NULL;
-	sess_foreach(c->tr, reeval_one, &r);
-	/* Old match sets and replaced tasks were only needed for the comparison above. */
-	arena_free(old_arena);
+	if (t != NULL)
+		start_with_active_bearers(c, t, old);
+	/* Replaced tasks were only needed for the comparison above. */
 	for (size_t i = 0; i < c->ndoomed; i++)
 		free(c->doomed[i]);
 	c->ndoomed = 0;
@@ -703,18 +737,26 @@ task_remove(struct poi_core *c, const uint8_t xid[16])
 	doom(c, t);
 }
 
+/* Adds or replaces the task x names; *tp gets it and *oldp (may be NULL) the task it replaced,
+ * kept (doomed) until tasks_changed.  Returns -1 when out of memory. */
 static int
-task_set(struct poi_core *c, const struct x1_task *x)
+task_set(struct poi_core *c, const struct x1_task *x, struct poi_task **tp,
+    struct poi_task **oldp)
 {
 	struct poi_task *t = task_new(c, x);
 	if (t == NULL)
 		return -1;
+	*tp = t;
+	if (oldp != NULL)
+		*oldp = NULL;
 	struct poi_task **slot = task_slot(c, x->xid);
 	if (slot != NULL) {
 		/* Keep the counters across a ModifyTask. */
 		t->x2_events = (*slot)->x2_events;
 		t->x3_packets = (*slot)->x3_packets;
 		t->x3_bytes = (*slot)->x3_bytes;
+		if (oldp != NULL)
+			*oldp = *slot;
 		doom(c, *slot);
 		*slot = t;
 		return 0;
@@ -737,27 +779,29 @@ x1_changed(void *arg, const struct x1_event *ev)
 
 	switch (ev->type) {
 	case X1_EV_TASK_ACTIVATED:
-	case X1_EV_TASK_MODIFIED:
+	case X1_EV_TASK_MODIFIED: {
+		struct poi_task *t = NULL, *old = NULL;
 		uuid_format(ev->task->xid, id);
-		if (task_set(c, ev->task) < 0)
+		if (task_set(c, ev->task, &t, &old) < 0)
 			log_warnx("task %s: out of memory, not applied", id);
 		else
 			log_info("task %s %s by %s", id,
 			    ev->type == X1_EV_TASK_ACTIVATED ? "activated" : "modified",
 			    ev->hdr ? ev->hdr->admf_id : "?");
-		tasks_changed(c);
+		tasks_changed(c, t, old);
 		break;
+	}
 	case X1_EV_TASK_DEACTIVATED:
 		uuid_format(ev->task->xid, id);
 		task_remove(c, ev->task->xid);
 		log_info("task %s deactivated", id);
-		tasks_changed(c);
+		tasks_changed(c, NULL, NULL);
 		break;
 	case X1_EV_ALL_TASKS_DEACTIVATED:
 		while (c->ntasks > 0)
 			task_remove(c, c->tasks[0]->xid);
 		log_info("all tasks deactivated");
-		tasks_changed(c);
+		tasks_changed(c, NULL, NULL);
 		break;
 	case X1_EV_DEST_CREATED:
 	case X1_EV_DEST_MODIFIED:
@@ -1006,7 +1050,8 @@ static int
 load_task(void *arg, const struct x1_task *x, const struct x1_store_meta *meta)
 {
 	struct poi_core *c = arg;
-	return task_set(c, x) < 0 ? -1 : 0;
+	struct poi_task *t;
+	return task_set(c, x, &t, NULL) < 0 ? -1 : 0;
 }
 
 struct poi_core *
@@ -1061,7 +1106,7 @@ poi_core_new(const struct poi_config *cfg, struct ev_loop *loop, struct tls_ctx 
 			return NULL;
 		}
 		if (c->ntasks > 0)
-			tasks_changed(c);
+			tasks_changed(c, NULL, NULL);	/* nothing tracked yet: nothing to start */
 	}
 	return c;
 }
@@ -1189,6 +1234,10 @@ poi_core_summary(const struct poi_core *c, FILE *f)
 			    sess_rc_str((enum sess_rc)i), ss->rc[i]);
 	if (s->not_gtp_port)
 		fprintf(f, "UDP not on GTP ports   %" PRIu64 "\n", s->not_gtp_port);
+	if (ss->id_evicted)
+		fprintf(f, "identity index         %" PRIu64 " sessions left it (more than %d held "
+		    "one identity; the oldest are no longer matched by it)\n", ss->id_evicted,
+		    SESS_ID_HOLDERS);
 	for (size_t i = 0; i < c->ntasks; i++)
 		fprintf(f, "task %s  X2 %" PRIu64 "  X3 %" PRIu64 " packets %" PRIu64 " bytes\n",
 		    c->tasks[i]->xid_str, c->tasks[i]->x2_events, c->tasks[i]->x3_packets,

@@ -25,7 +25,7 @@
 
 /* Index tags: control-plane endpoint kinds (which object the value indexes). */
 enum ctl_kind { CTL_S11_MME = 1, CTL_S11_SGW, CTL_S5_SGW, CTL_S5_PGW };
-enum id_kind { ID_IMSI = 1, ID_MSISDN, ID_MEI };
+enum id_kind { ID_IMSI = SESS_ID_IMSI, ID_MSISDN = SESS_ID_MSISDN, ID_MEI = SESS_ID_MEI };
 
 /* Bearer event bits (coalesced until flush). */
 #define EV_NEW	0x1
@@ -172,13 +172,32 @@ hash_id_packed(uint64_t seed, uint32_t kind, uint64_t w, size_t n)
 	return sess_tab_fp(sess_mix(sess_mix(seed, kind | (uint64_t)n << 8), w));
 }
 
+/* The part of an identity the index keys on: all of it, except that an IMEI (15 digits) or
+ * IMEISV (16) counts by its first 14 digits, TAC and serial number (23.003 6.2): the device,
+ * whichever check digit or software version it reported, as X1 imei targets name it. */
+static size_t
+id_key_len(uint32_t kind, const char *s)
+{
+	size_t n = strnlen(s, 17);
+
+	return kind == ID_MEI && n > SESS_MEI_KEY_DIGITS ? SESS_MEI_KEY_DIGITS : n;
+}
+
+static int
+id_same(uint32_t kind, const char *a, const char *b)
+{
+	size_t n = id_key_len(kind, a);
+
+	return n == id_key_len(kind, b) && memcmp(a, b, n) == 0;
+}
+
 static uint32_t
 hash_id(uint64_t seed, uint32_t kind, const char *s)
 {
 	uint64_t w = 0;
-	size_t n;
+	size_t n, len = id_key_len(kind, s);
 
-	for (n = 0; n < 16 && s[n] != '\0'; n++)
+	for (n = 0; n < 16 && n < len; n++)
 		w = (w << 4) | ((uint8_t)s[n] & 0x0f);
 	return hash_id_packed(seed, kind, w, n);
 }
@@ -556,16 +575,48 @@ id_field(struct sess_session *s, int kind)
 	return kind == ID_IMSI ? s->imsi : kind == ID_MSISDN ? s->msisdn : s->mei;
 }
 
-static uint32_t
-id_lookup_fp(struct sess_tracker *tr, int kind, const char *v, uint32_t fp)
+/*
+ * The sessions holding an identity, at most SESS_ID_HOLDERS of them, into out (may be NULL);
+ * returns their number, and in *newest / *oldest (may be NULL) those with the highest and
+ * lowest session id.  Several sessions can hold one identity: an MSISDN given to a new
+ * subscriber before the old session ended, a device (IMEI) moved to another SIM.
+ */
+static size_t
+id_holders_fp(struct sess_tracker *tr, int kind, const char *v, uint32_t fp, uint32_t *out,
+    uint32_t *newest, uint32_t *oldest)
 {
+	uint32_t nw = NIL, ol = NIL;
+	size_t n = 0;
+
 	for (uint32_t i = sess_tab_first(&tr->id, fp); i != UINT32_MAX;
 	    i = sess_tab_next(&tr->id, fp, i)) {
 		uint32_t ref = tr->id.slots[i].ref, si = sess_ref_index(ref);
-		if (sess_ref_tag(ref) == (uint32_t)kind && strcmp(id_field(&tr->sess[si], kind), v) == 0)
-			return si;
+		if (sess_ref_tag(ref) != (uint32_t)kind ||
+		    !id_same((uint32_t)kind, id_field(&tr->sess[si], kind), v))
+			continue;
+		if (out != NULL && n < SESS_ID_HOLDERS)
+			out[n] = si;
+		n++;
+		if (nw == NIL || tr->sess[si].id > tr->sess[nw].id)
+			nw = si;
+		if (ol == NIL || tr->sess[si].id < tr->sess[ol].id)
+			ol = si;
 	}
-	return NIL;
+	if (newest != NULL)
+		*newest = nw;
+	if (oldest != NULL)
+		*oldest = ol;
+	return n;
+}
+
+/* The newest session holding an identity, or NIL. */
+static uint32_t
+id_lookup_fp(struct sess_tracker *tr, int kind, const char *v, uint32_t fp)
+{
+	uint32_t si;
+
+	id_holders_fp(tr, kind, v, fp, NULL, &si, NULL);
+	return si;
 }
 
 static uint32_t
@@ -587,13 +638,17 @@ id_unindex(struct sess_tracker *tr, uint32_t si, int kind)
 	s->ids &= (uint8_t)~bit;
 }
 
-/* Sets an identity; the newest holder of an MSISDN/MEI owns the index entry. */
+/*
+ * Sets an identity.  Every session holding it stays indexed (lookups take the newest; a task
+ * activated later finds them all), up to SESS_ID_HOLDERS: past that the oldest holder leaves
+ * the index, so that traffic naming one identity many times cannot lengthen its probe chain.
+ */
 static void
 id_set(struct sess_tracker *tr, uint32_t si, int kind, const char *v)
 {
 	struct sess_session *s = &tr->sess[si];
 	char *field = id_field(s, kind);
-	uint32_t other, fp;
+	uint32_t oldest, fp;
 	size_t cap, n;
 
 	if (v[0] == '\0' || (strcmp(field, v) == 0 && (s->ids & (1u << kind))))
@@ -604,8 +659,10 @@ id_set(struct sess_tracker *tr, uint32_t si, int kind, const char *v)
 	id_unindex(tr, si, kind);
 	memcpy(field, v, n + 1);
 	fp = hash_id(tr->seed, (uint32_t)kind, v);
-	if ((other = id_lookup_fp(tr, kind, v, fp)) != NIL)
-		id_unindex(tr, other, kind);
+	if (id_holders_fp(tr, kind, v, fp, NULL, NULL, &oldest) >= SESS_ID_HOLDERS) {
+		id_unindex(tr, oldest, kind);
+		tr->st.id_evicted++;
+	}
 	if (sess_tab_add(&tr->id, fp, sess_ref(si, (uint32_t)kind)) != 0) {
 		tr->st.overflow_index++;
 		return;
@@ -1957,6 +2014,30 @@ find_id(struct sess_tracker *tr, int kind, const char *v)
 	return si == NIL ? NULL : &tr->sess[si];
 }
 
+size_t
+sess_holders(struct sess_tracker *tr, enum sess_id_kind kind, const char *v,
+    struct sess_session *out[SESS_ID_HOLDERS])
+{
+	uint32_t si[SESS_ID_HOLDERS];
+	size_t n;
+
+	if ((kind != SESS_ID_IMSI && kind != SESS_ID_MSISDN && kind != SESS_ID_MEI) ||
+	    v == NULL || v[0] == '\0' || strlen(v) > 16)
+		return 0;
+	n = id_holders_fp(tr, (int)kind, v, hash_id(tr->seed, (uint32_t)kind, v), si, NULL, NULL);
+	if (n > SESS_ID_HOLDERS)
+		n = SESS_ID_HOLDERS;	/* cannot happen: id_set keeps at most that many */
+	for (size_t i = 0; i < n; i++)
+		out[i] = &tr->sess[si[i]];
+	return n;
+}
+
+int
+sess_holds_id(const struct sess_session *s, enum sess_id_kind kind)
+{
+	return (s->ids & (1u << kind)) != 0;
+}
+
 struct sess_session *
 sess_find_imsi(struct sess_tracker *tr, const char *imsi)
 {
@@ -2005,17 +2086,6 @@ const struct sess_bearer *
 sess_bearer_next(struct sess_tracker *tr, const struct sess_bearer *b)
 {
 	return b->next == NIL ? NULL : &tr->bearer[b->next];
-}
-
-int
-sess_foreach(struct sess_tracker *tr, int (*fn)(struct sess_session *, void *), void *arg)
-{
-	int r;
-
-	for (uint32_t i = 0; i < tr->sess_hw; i++)
-		if (tr->sess[i].used && (r = fn(&tr->sess[i], arg)) != 0)
-			return r;
-	return 0;
 }
 
 /* ================================================================ sweep */

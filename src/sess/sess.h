@@ -119,6 +119,11 @@ struct sess_pdn {
 	char apn[101];
 };
 
+/* Subscriber identities the tracker indexes. */
+enum sess_id_kind { SESS_ID_IMSI = 1, SESS_ID_MSISDN = 2, SESS_ID_MEI = 3 };
+#define SESS_ID_HOLDERS		8	/* sessions indexed under one identity, at most */
+#define SESS_MEI_KEY_DIGITS	14	/* IMEI/IMEISV digits that name the device */
+
 /*
  * Field order follows use: the first line holds what every message and every G-PDU of the
  * subscriber reads (identity of the slot, the POI's match cache, liveness, the lists), then
@@ -241,6 +246,7 @@ struct sess_stats {
 	uint64_t pending_timeouts, pending_evicted;
 	uint64_t rejected;		/* responses with a non-accepting cause */
 	uint64_t teid_collisions;	/* an index key taken over from another object */
+	uint64_t id_evicted;		/* oldest holder dropped: > SESS_ID_HOLDERS held an identity */
 	uint64_t events;
 	uint32_t sessions, pdns, bearers, pending;	/* in use now */
 	uint32_t sessions_peak;				/* most sessions in use at once */
@@ -277,18 +283,30 @@ struct sess_up_hit {
 int sess_up_lookup(struct sess_tracker *tr, uint8_t af, const uint8_t *addr, uint32_t teid,
     uint32_t now_s, struct sess_up_hit *out);
 
-/* Lookups by identity (digit strings); NULL if not tracked. */
+/* Lookups by identity (digit strings); NULL if not tracked.  When several sessions hold the
+ * identity, the newest.  A MEI is matched by its first SESS_MEI_KEY_DIGITS digits (the device:
+ * TAC and serial number, TS 23.003 6.2), so an IMEI, its IMEISV and its 14-digit form (X1)
+ * find the same sessions. */
 struct sess_session *sess_find_imsi(struct sess_tracker *tr, const char *imsi);
 struct sess_session *sess_find_msisdn(struct sess_tracker *tr, const char *msisdn);
 struct sess_session *sess_find_mei(struct sess_tracker *tr, const char *mei);
+
+/* Every session holding an identity, into out; returns their number (0..SESS_ID_HOLDERS).
+ * O(holders): it walks one index probe chain, whatever the number of sessions tracked.
+ * The pointers stay valid until the next call that feeds the tracker. */
+size_t sess_holders(struct sess_tracker *tr, enum sess_id_kind kind, const char *v,
+    struct sess_session *out[SESS_ID_HOLDERS]);
+
+/* Whether s is indexed under its identity of that kind (the identity field may be set without
+ * it: the session was the oldest of more than SESS_ID_HOLDERS holders).  A target identity
+ * matches exactly the sessions that sess_holders returns. */
+int sess_holds_id(const struct sess_session *s, enum sess_id_kind kind);
 
 /* Iteration: PDNs of a session, bearers of a PDN (NULL at the end). */
 const struct sess_pdn *sess_pdn_first(struct sess_tracker *tr, const struct sess_session *s);
 const struct sess_pdn *sess_pdn_next(struct sess_tracker *tr, const struct sess_pdn *p);
 const struct sess_bearer *sess_bearer_first(struct sess_tracker *tr, const struct sess_pdn *p);
 const struct sess_bearer *sess_bearer_next(struct sess_tracker *tr, const struct sess_bearer *b);
-/* Calls fn for every session until it returns non-zero (which is returned). */
-int sess_foreach(struct sess_tracker *tr, int (*fn)(struct sess_session *, void *), void *arg);
 
 /* Drops requests unanswered for pending_timeout_ms and expires, among the next `budget`
  * session slots (round robin), those idle for idle_timeout_s.  now_ns is capture time. */

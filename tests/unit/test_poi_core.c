@@ -22,7 +22,8 @@
 
 struct fixture {
 	char dir[64], pcap[128], targets[128];
-	char imsi[16];
+	char imsi[16], msisdn[16], imei[16];	/* the first target's identities */
+	char imsi2[16];				/* the second target's IMSI */
 	struct poi_config cfg;
 	struct ev_loop *loop;
 	struct poi_core *core;
@@ -42,13 +43,13 @@ setup(void **state)
 	struct epcgen_config gc;
 	epcgen_config_init(&gc, EPCGEN_SC_DEMO);
 	gc.out_path = f.pcap;
-	gc.targets = 1;
+	gc.targets = 2;
 	gc.seed = 5;
 	if (epcgen_run(&gc, NULL) != EPCGEN_OK)
 		return -1;
 	epcgen_targets_path(f.pcap, f.targets, sizeof(f.targets));
 	FILE *t = fopen(f.targets, "r");
-	if (t == NULL || fscanf(t, "%15s", f.imsi) != 1)
+	if (t == NULL || fscanf(t, "%15s %15s %15s %15s", f.imsi, f.msisdn, f.imei, f.imsi2) != 4)
 		return -1;
 	fclose(t);
 
@@ -106,21 +107,32 @@ feed(struct fixture *f)
 static struct x1_task task;
 static struct x1_hooks hooks;
 
+/* Activates (or, with modify, modifies) a task naming the given targets. */
 static void
-activate(struct fixture *f, const char *imsi, enum x1_delivery d, const uint8_t xid[16])
+provision(struct fixture *f, int modify, const uint8_t xid[16], enum x1_delivery d,
+    size_t n, const enum x1_target_type *types, const char *const *values)
 {
 	struct x1_event ev;
 	memset(&task, 0, sizeof(task));
 	memcpy(task.xid, xid, 16);
-	task.ntargets = 1;
-	task.targets[0].type = X1_TGT_IMSI;
-	snprintf(task.targets[0].value, sizeof(task.targets[0].value), "%s", imsi);
+	task.ntargets = n;
+	for (size_t i = 0; i < n; i++) {
+		task.targets[i].type = types[i];
+		snprintf(task.targets[i].value, sizeof(task.targets[i].value), "%s", values[i]);
+	}
 	task.delivery = d;
 	memset(&ev, 0, sizeof(ev));
-	ev.type = X1_EV_TASK_ACTIVATED;
+	ev.type = modify ? X1_EV_TASK_MODIFIED : X1_EV_TASK_ACTIVATED;
 	ev.task = &task;
 	poi_core_x1_hooks(f->core, &hooks);
 	hooks.changed(hooks.arg, &ev);
+}
+
+static void
+activate(struct fixture *f, const char *imsi, enum x1_delivery d, const uint8_t xid[16])
+{
+	const enum x1_target_type type = X1_TGT_IMSI;
+	provision(f, 0, xid, d, 1, &type, &imsi);
 }
 
 static void
@@ -163,15 +175,11 @@ test_nothing_without_task_then_interception(void **state)
 	assert_int_equal(st->x2_events + st->x3_packets, st->no_destination);
 }
 
+/* A fresh core fed the capture up to the moment every subscriber of the demo scenario has
+ * attached (the demo attaches all subscribers before the first detach), without a task. */
 static void
-test_activation_mid_session_gives_soi(void **state)
+replay_until_attached(struct fixture *f)
 {
-	struct fixture *f = *state;
-	const uint8_t xid[16] = {9, 2, 3, 4, 5, 6, 0x40, 8, 0x80, 10, 11, 12, 13, 14, 15, 16};
-
-	/* Run the whole capture once without a task, remembering nothing; then replay it up to
-	 * the moment every subscriber of the demo scenario has attached (the demo attaches all
-	 * subscribers before the first detach) and activate: at least one bearer is active. */
 	pcap_close(f->p);
 	char ebuf[PCAP_ERRBUF_SIZE];
 	f->p = pcap_open_offline_with_tstamp_precision(f->pcap, PCAP_TSTAMP_PRECISION_NANO, ebuf);
@@ -180,7 +188,6 @@ test_activation_mid_session_gives_soi(void **state)
 	char err[256];
 	f->core = poi_core_new(&f->cfg, f->loop, NULL, NULL, err, sizeof(err));
 	assert_non_null(f->core);
-	const struct poi_stats *st = poi_core_stats(f->core);
 	const struct sess_stats *ss = poi_core_sess_stats(f->core);
 
 	struct pcap_pkthdr *h;
@@ -194,6 +201,18 @@ test_activation_mid_session_gives_soi(void **state)
 			break;	/* everyone attached, nobody detached yet */
 	}
 	assert_int_equal(ss->sessions_freed, 0);
+	assert_int_equal(poi_core_stats(f->core)->x2_events, 0);
+}
+
+static void
+test_activation_mid_session_gives_soi(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t xid[16] = {9, 2, 3, 4, 5, 6, 0x40, 8, 0x80, 10, 11, 12, 13, 14, 15, 16};
+
+	/* Activate while the target is attached: at least one bearer is active. */
+	replay_until_attached(f);
+	const struct poi_stats *st = poi_core_stats(f->core);
 	activate(f, f->imsi, X1_X2_AND_X3, xid);
 	assert_true(st->x2_events >= 1);	/* startOfInterceptionWithActiveBearer */
 	assert_int_equal(st->target_sessions, 1);
@@ -213,6 +232,63 @@ test_activation_mid_session_gives_soi(void **state)
 	assert_int_equal(st->x3_packets, x3);
 	assert_int_equal(st->x2_events, x2);
 	assert_true(st->gpdu_matched > 0);
+}
+
+/*
+ * startOfInterceptionWithActiveBearer finds the target's session by whichever identity the
+ * task names (IMSI, MSISDN, the 14-digit IMEI of X1 against the IMEI or IMEISV the network
+ * reported) through the tracker's identity index; a ModifyTask starts interception only of
+ * the sessions it adds, and a ModifyTask that adds none starts nothing.
+ */
+static void
+test_soi_by_every_identity_and_modify(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t xid[16] = {0x21, 2, 3, 4, 5, 6, 0x40, 8, 0x80, 10, 11, 12, 13, 14, 15, 16};
+	const enum x1_target_type types[3] = {X1_TGT_IMSI, X1_TGT_E164, X1_TGT_IMEI};
+	const char *values[3] = {f->imsi, f->msisdn, f->imei};
+	uint64_t soi[3];
+
+	assert_int_equal(strlen(f->imei), 14);
+	replay_until_attached(f);
+	const struct poi_stats *st = poi_core_stats(f->core);
+	for (int k = 0; k < 3; k++) {
+		uint64_t before = st->x2_events;
+		xid[15] = (uint8_t)k;
+		provision(f, 0, xid, X1_X2_ONLY, 1, &types[k], &values[k]);
+		soi[k] = st->x2_events - before;
+		assert_true(soi[k] >= 1);
+		assert_int_equal(st->target_sessions, 1);
+	}
+	/* One session, one SOI per active bearer, whichever identity found it. */
+	assert_int_equal(soi[1], soi[0]);
+	assert_int_equal(soi[2], soi[0]);
+
+	/* Task 0 (first target's IMSI) now also names the second target: only the second
+	 * target's bearers start; the first target's were started by this task already. */
+	const enum x1_target_type two_types[2] = {X1_TGT_IMSI, X1_TGT_IMSI};
+	const char *two[2] = {f->imsi, f->imsi2};
+	uint64_t before = st->x2_events;
+	xid[15] = 0;
+	provision(f, 1, xid, X1_X2_ONLY, 2, two_types, two);
+	uint64_t added = st->x2_events - before;
+	assert_true(added >= 1);
+	assert_int_equal(st->target_sessions, 2);
+	/* The same modification again adds nothing. */
+	before = st->x2_events;
+	provision(f, 1, xid, X1_X2_ONLY, 2, two_types, two);
+	assert_int_equal(st->x2_events, before);
+	/* A new task on the second target alone starts as many as the modification did. */
+	before = st->x2_events;
+	xid[15] = 9;
+	provision(f, 0, xid, X1_X2_ONLY, 1, &two_types[1], &two[1]);
+	assert_int_equal(st->x2_events - before, added);
+	/* A target named twice in one task (IMSI and MSISDN of one subscriber) starts once. */
+	const char *same[2] = {f->imsi, f->msisdn};
+	before = st->x2_events;
+	xid[15] = 10;
+	provision(f, 0, xid, X1_X2_ONLY, 2, types, same);
+	assert_int_equal(st->x2_events - before, soi[0]);
 }
 
 /* A task activated mid-capture sees every later user packet of its target exactly as a task
@@ -263,6 +339,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_activation_mid_session_gives_soi, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_late_task_sees_what_early_task_sees, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_soi_by_every_identity_and_modify, setup,
 		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -717,10 +717,79 @@ test_msisdn_takeover(void **state)
 	assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_OK);
 	m_csresp_s11(&x, 2, 2, 16, 0x102, 5, 0x1002, "100.64.0.2");
 	assert_int_equal(feed(e, &x, SGW, MME), SESS_RC_OK);
-	/* both carry the same MSISDN: the newest owns the lookup */
+	/* both carry the same MSISDN: the newest owns the lookup, both stay indexed */
 	s = sess_find_msisdn(e->tr, "447700900123");
 	assert_non_null(s);
 	assert_string_equal(s->imsi, "001010000000002");
+	struct sess_session *h[SESS_ID_HOLDERS];
+	assert_int_equal(sess_holders(e->tr, SESS_ID_MSISDN, "447700900123", h), 2);
+	assert_true(h[0] != h[1]);
+	assert_true(sess_holds_id(h[0], SESS_ID_MSISDN) && sess_holds_id(h[1], SESS_ID_MSISDN));
+	assert_int_equal(sess_holders(e->tr, SESS_ID_IMSI, "001010000000001", h), 1);
+	assert_string_equal(h[0]->imsi, "001010000000001");
+	assert_int_equal(sess_holders(e->tr, SESS_ID_MSISDN, "447700900124", h), 0);
+	assert_int_equal(sess_holders(e->tr, SESS_ID_MSISDN, "", h), 0);
+	assert_int_equal(sess_holders(e->tr, (enum sess_id_kind)0, "447700900123", h), 0);
+	assert_int_equal(sess_stats(e->tr)->id_evicted, 0);
+	env_free(e);
+}
+
+/* A device is named by the first 14 digits of its IMEI (TAC + serial number): the IMEISV it
+ * reports, its 15-digit IMEI and the 14-digit X1 form find the same session; another serial
+ * number does not. */
+static void
+test_mei_names_the_device(void **state)
+{
+	struct env *e = env_new(16);
+	struct sess_session *h[SESS_ID_HOLDERS], *s;
+
+	attach_s11(e, 1, 0xaaaa, 0xbbbb, 0x11223344, 0x99aabbcc);
+	s = sess_find_imsi(e->tr, IMSI);
+	assert_non_null(s);
+	assert_string_equal(s->mei, "3569380356438091");
+	assert_ptr_equal(sess_find_mei(e->tr, "3569380356438091"), s);	/* IMEISV */
+	assert_ptr_equal(sess_find_mei(e->tr, "356938035643809"), s);	/* IMEI */
+	assert_ptr_equal(sess_find_mei(e->tr, "35693803564380"), s);	/* X1 imei */
+	assert_ptr_equal(sess_find_mei(e->tr, "3569380356438000"), s);	/* other SV */
+	assert_null(sess_find_mei(e->tr, "35693803564381"));
+	assert_null(sess_find_mei(e->tr, "3569380356438"));
+	assert_int_equal(sess_holders(e->tr, SESS_ID_MEI, "35693803564380", h), 1);
+	assert_ptr_equal(h[0], s);
+	assert_true(sess_holds_id(s, SESS_ID_MEI));
+	env_free(e);
+}
+
+/* An identity held by many sessions (one MSISDN and one IMEI reported for every subscriber,
+ * as a faulty or hostile MME could) keeps at most SESS_ID_HOLDERS of them indexed: the
+ * oldest leaves, is counted, and is no longer reported as holding it. */
+static void
+test_identity_holders_bounded(void **state)
+{
+	struct env *e = env_new(32);
+	struct sess_session *h[SESS_ID_HOLDERS], *first;
+	struct buf x;
+	char imsi[16];
+
+	for (uint32_t i = 1; i <= SESS_ID_HOLDERS + 1; i++) {
+		snprintf(imsi, sizeof(imsi), "00101000000%04u", i);
+		m_csr(&x, imsi, i, GTP_IF_S11_MME, i, MME, 5, 0);
+		assert_int_equal(feed(e, &x, MME, SGW), SESS_RC_OK);
+		m_csresp_s11(&x, i, i, 16, 0x100 + i, 5, 0x1000 + i, "100.64.0.1");
+		assert_int_equal(feed(e, &x, SGW, MME), SESS_RC_OK);
+		assert_int_equal(sess_holders(e->tr, SESS_ID_MSISDN, "447700900123", h),
+		    i <= SESS_ID_HOLDERS ? i : SESS_ID_HOLDERS);
+	}
+	first = sess_find_imsi(e->tr, "001010000000001");
+	assert_non_null(first);
+	assert_string_equal(first->msisdn, "447700900123");	/* still its own field */
+	assert_false(sess_holds_id(first, SESS_ID_MSISDN));
+	assert_false(sess_holds_id(first, SESS_ID_MEI));
+	assert_true(sess_holds_id(first, SESS_ID_IMSI));
+	for (size_t i = 0; i < SESS_ID_HOLDERS; i++)
+		assert_true(h[i] != first);
+	assert_int_equal(sess_holders(e->tr, SESS_ID_MEI, "35693803564380", h), SESS_ID_HOLDERS);
+	assert_int_equal(sess_stats(e->tr)->id_evicted, 2);	/* the MSISDN and the IMEI */
+	assert_string_equal(sess_find_msisdn(e->tr, "447700900123")->imsi, "001010000000009");
 	env_free(e);
 }
 
@@ -912,6 +981,8 @@ main(void)
 		cmocka_unit_test(test_reattach_replaces),
 		cmocka_unit_test(test_reply_from_other_address),
 		cmocka_unit_test(test_msisdn_takeover),
+		cmocka_unit_test(test_mei_names_the_device),
+		cmocka_unit_test(test_identity_holders_bounded),
 		cmocka_unit_test(test_memory_per_session),
 		cmocka_unit_test(test_large_request),
 		cmocka_unit_test(test_caps_refused),
