@@ -102,6 +102,47 @@ bare_pass(const char *path, uint64_t *frames)
 	return t;
 }
 
+/*
+ * Latency of one dependent load at a random place in `bytes` of memory (a pointer chase over a
+ * random cyclic order of cache lines, as a lookup in an index table much larger than the
+ * caches is): the floor under each cold index probe of the tracker on this machine.
+ */
+static double
+chase_ns(size_t bytes)
+{
+	size_t n = bytes / 64, steps = 2000000;
+	uint64_t *a = aligned_alloc(64, n * 64);
+	uint32_t *order = malloc(n * sizeof(*order));
+	uint64_t x = 88172645463325252ULL, p = 0;
+	if (a == NULL || order == NULL || n < 2) {
+		free(a);
+		free(order);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	for (size_t i = n - 1; i > 0; i--) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t j = (size_t)(x % (i + 1));
+		uint32_t t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		a[(size_t)order[i] * 8] = (uint64_t)order[(i + 1) % n] * 8;
+	free(order);
+	for (size_t i = 0; i < n; i++)	/* one lap untimed: page faults, TLB */
+		p = a[p];
+	struct clock2 t0 = clock_now();
+	for (size_t i = 0; i < steps; i++)
+		p = a[p];
+	struct clock2 t = clock_since(t0);
+	if (p == 1)
+		fputc(' ', stderr);
+	free(a);
+	return t.cpu * 1e9 / (double)steps;
+}
+
 /* ------------------------------------------------------------------ receiver child */
 
 static volatile sig_atomic_t child_quit;
@@ -170,7 +211,7 @@ frame_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *d)
 
 struct poi_pass {
 	struct clock2 t;
-	uint64_t frames, sessions, x2, x3, sent, refused;
+	uint64_t frames, sessions, x2, x3, sent, refused, gtpc;
 	uint32_t peak;		/* subscribers tracked at once, at most */
 	uint32_t live;		/* subscribers tracked at the end of the capture */
 	double activate_us;	/* one more ActivateTask with those subscribers tracked */
@@ -267,6 +308,7 @@ poi_pass(const char *path, char (*imsis)[16], size_t nt, uint16_t port, struct p
 	const struct poi_stats *st = poi_core_stats(core);
 	out->frames = n;
 	out->sessions = poi_core_sess_stats(core)->sessions_created;
+	out->gtpc = st->gtpc;
 	out->x2 = st->x2_events;
 	out->x3 = st->x3_packets;
 	out->sent = st->x2x3_submitted;
@@ -366,6 +408,15 @@ main(int argc, char **argv)
 	    (double)best.mem.tables / BENCH_SESS_MAX);
 	printf("tracker reservation     %zu bytes of address space (%.0f per session at caps)\n",
 	    best.mem.reserved, (double)best.mem.reserved / BENCH_SESS_MAX);
+	/* What the ratio goal leaves per frame, against what one cold probe of a table as large as
+	 * the tracker's costs here: the tracker resolves each GTPv2-C message through several. */
+	double budget = bare.cpu * 1e9 / n * (1 / 0.8 - 1);
+	printf("GTPv2-C messages        %" PRIu64 " (%.0f%% of the frames)\n", best.gtpc,
+	    100.0 * (double)best.gtpc / n);
+	printf("ratio 0.8 would allow   %.0f ns per frame on top of reading it\n", budget);
+	printf("one cold index probe    %.0f ns (dependent load, random, in %zu MiB as the tracker's "
+	    "tables); %.0f ns in 1 MiB\n", chase_ns(best.mem.tables), best.mem.tables >> 20,
+	    chase_ns(1u << 20));
 	printf("X1 activation           %.0f us for one more task, %" PRIu32 " subscribers tracked, "
 	    "%zu tasks\n", best.activate_us, best.live, nt);
 	if (best.peak > 0)
