@@ -22,8 +22,12 @@
 #include "x1/x1_store.h"
 #include "x2x3/x2x3_sender.h"
 
-#define POI_MAX_MATCH	8	/* tasks one session can match at once */
-#define POI_ARENA_CHUNK	1024	/* match sets per arena block */
+/* Tasks one session can match at once: every task the target index can hold for each of its
+ * three identities, so that no warrant on a subscriber is dropped for want of room (match sets
+ * exist only for target sessions: 776 octets each). */
+#define POI_MAX_MATCH	(3 * POI_TARGETS_MAX_PER_ID)
+#define POI_ARENA_CHUNK	256	/* match sets per arena block */
+_Static_assert(POI_MAX_MATCH <= 255, "poi_match.n is one octet");
 #define POI_IRI_BUF	4096	/* an encoded EPS IRI is ~250 bytes */
 
 struct poi_dest {
@@ -80,6 +84,7 @@ struct poi_core {
 	size_t ndests, capdests;
 
 	uint64_t gen;			/* match generation; sessions cache with it */
+	int targets_short;		/* an identity of a task is missing from the index */
 	struct arena_block *arena;	/* match sets of the current generation */
 	struct poi_task **doomed;	/* tasks replaced/removed, freed after re-evaluation */
 	size_t ndoomed, capdoomed;
@@ -302,24 +307,40 @@ doom(struct poi_core *c, struct poi_task *t)
 	c->doomed[c->ndoomed++] = t;
 }
 
+static enum poi_id_kind
+target_kind(const struct x1_target *g)
+{
+	return g->type == X1_TGT_IMSI ? POI_ID_IMSI : g->type == X1_TGT_E164 ? POI_ID_MSISDN :
+	    POI_ID_IMEI;
+}
+
+/* Adds (add = 1) or removes task t's identities in the target index. */
+static void
+index_task(struct poi_core *c, struct poi_task *t, int add)
+{
+	for (size_t j = 0; j < t->x1.ntargets; j++) {
+		const struct x1_target *g = &t->x1.targets[j];
+		uint64_t key = poi_id_key(target_kind(g), g->value, strlen(g->value));
+		if (!add) {
+			poi_targets_remove(c->targets, key, t);
+			continue;
+		}
+		/* X1 validated the digits; a failure here is ENOMEM or the per-identity cap and
+		 * leaves that identity unmatched for this task, until a rebuild finds room. */
+		if (key == 0 || poi_targets_add(c->targets, key, t) < 0) {
+			log_warnx("task %s: a target could not be indexed", t->xid_str);
+			c->targets_short = 1;
+		}
+	}
+}
+
 static void
 rebuild_targets(struct poi_core *c)
 {
 	poi_targets_clear(c->targets);
-	for (size_t i = 0; i < c->ntasks; i++) {
-		struct poi_task *t = c->tasks[i];
-		for (size_t j = 0; j < t->x1.ntargets; j++) {
-			const struct x1_target *g = &t->x1.targets[j];
-			enum poi_id_kind k = g->type == X1_TGT_IMSI ? POI_ID_IMSI :
-			    g->type == X1_TGT_E164 ? POI_ID_MSISDN : POI_ID_IMEI;
-			uint64_t key = poi_id_key(k, g->value, strlen(g->value));
-			/* X1 validated the digits; a failure here is ENOMEM or the per-identity cap
-			 * and leaves that identity unmatched for this task. */
-			if (key == 0 || poi_targets_add(c->targets, key, t) < 0)
-				log_warnx("task %s: a target could not be indexed",
-				    t->xid_str);
-		}
-	}
+	c->targets_short = 0;
+	for (size_t i = 0; i < c->ntasks; i++)
+		index_task(c, c->tasks[i], 1);
 }
 
 static void
@@ -627,11 +648,9 @@ task_names_session(const struct poi_task *t, const struct sess_session *s)
 {
 	for (size_t j = 0; j < t->x1.ntargets; j++) {
 		const struct x1_target *g = &t->x1.targets[j];
-		enum poi_id_kind k = g->type == X1_TGT_IMSI ? POI_ID_IMSI :
-		    g->type == X1_TGT_E164 ? POI_ID_MSISDN : POI_ID_IMEI;
+		enum poi_id_kind k = target_kind(g);
 		const char *v = k == POI_ID_IMSI ? s->imsi : k == POI_ID_MSISDN ? s->msisdn : s->mei;
-		enum sess_id_kind sk = k == POI_ID_IMSI ? SESS_ID_IMSI :
-		    k == POI_ID_MSISDN ? SESS_ID_MSISDN : SESS_ID_MEI;
+		enum sess_id_kind sk = (enum sess_id_kind)k;	/* same numbering */
 		uint64_t key = poi_id_key(k, g->value, strlen(g->value));
 		if (key != 0 && sess_holds_id(s, sk) && poi_id_key(k, v, strlen(v)) == key)
 			return 1;
@@ -655,8 +674,7 @@ start_with_active_bearers(struct poi_core *c, struct poi_task *t, const struct p
 
 	for (size_t j = 0; j < t->x1.ntargets; j++) {
 		const struct x1_target *g = &t->x1.targets[j];
-		enum sess_id_kind k = g->type == X1_TGT_IMSI ? SESS_ID_IMSI :
-		    g->type == X1_TGT_E164 ? SESS_ID_MSISDN : SESS_ID_MEI;
+		enum sess_id_kind k = (enum sess_id_kind)target_kind(g);
 		struct sess_session *h[SESS_ID_HOLDERS];
 		size_t n = sess_holders(c->tr, k, g->value, h);
 		for (size_t i = 0; i < n; i++) {
@@ -689,13 +707,25 @@ start_with_active_bearers(struct poi_core *c, struct poi_task *t, const struct p
 	}
 }
 
-/* After a task change (t activated or modified, replacing old; or t NULL: tasks removed): a new
- * match generation, which every cached match result (session and bearer) compares with. */
+/*
+ * After a task change: t activated or modified (NULL if none), old replaced or deactivated
+ * (NULL if none), or with rebuild the target index made again from every task.  The index is
+ * updated by the changed tasks' identities alone, unless an identity could not be indexed
+ * before (full: a removal may make room for it).  Then a new match generation, which every
+ * cached match result (session and bearer) compares with.
+ */
 static void
-tasks_changed(struct poi_core *c, struct poi_task *t, const struct poi_task *old)
+tasks_changed(struct poi_core *c, struct poi_task *t, struct poi_task *old, int rebuild)
 {
 	c->st.task_changes++;
-	rebuild_targets(c);
+	if (rebuild || (old != NULL && c->targets_short)) {
+		rebuild_targets(c);
+	} else {
+		if (old != NULL)
+			index_task(c, old, 0);
+		if (t != NULL)
+			index_task(c, t, 1);
+	}
 	c->gen++;
 	/* The match sets of the earlier generations are unreachable now. */
 	arena_free(c->arena);
@@ -725,16 +755,18 @@ forget_xid(struct poi_task *t)
 			x2x3_sender_forget_xid(t->dest[i]->sender, t->xid);
 }
 
-static void
+/* Removes the task xid names; returns it (doomed: freed by tasks_changed), or NULL. */
+static struct poi_task *
 task_remove(struct poi_core *c, const uint8_t xid[16])
 {
 	struct poi_task **slot = task_slot(c, xid);
 	if (slot == NULL)
-		return;
+		return NULL;
 	struct poi_task *t = *slot;
 	forget_xid(t);
 	*slot = c->tasks[--c->ntasks];
 	doom(c, t);
+	return t;
 }
 
 /* Adds or replaces the task x names; *tp gets it and *oldp (may be NULL) the task it replaced,
@@ -788,20 +820,22 @@ x1_changed(void *arg, const struct x1_event *ev)
 			log_info("task %s %s by %s", id,
 			    ev->type == X1_EV_TASK_ACTIVATED ? "activated" : "modified",
 			    ev->hdr ? ev->hdr->admf_id : "?");
-		tasks_changed(c, t, old);
+		tasks_changed(c, t, old, 0);
 		break;
 	}
-	case X1_EV_TASK_DEACTIVATED:
+	case X1_EV_TASK_DEACTIVATED: {
+		struct poi_task *gone;
 		uuid_format(ev->task->xid, id);
-		task_remove(c, ev->task->xid);
+		gone = task_remove(c, ev->task->xid);
 		log_info("task %s deactivated", id);
-		tasks_changed(c, NULL, NULL);
+		tasks_changed(c, NULL, gone, 0);
 		break;
+	}
 	case X1_EV_ALL_TASKS_DEACTIVATED:
 		while (c->ntasks > 0)
 			task_remove(c, c->tasks[0]->xid);
 		log_info("all tasks deactivated");
-		tasks_changed(c, NULL, NULL);
+		tasks_changed(c, NULL, NULL, 1);
 		break;
 	case X1_EV_DEST_CREATED:
 	case X1_EV_DEST_MODIFIED:
@@ -1106,7 +1140,7 @@ poi_core_new(const struct poi_config *cfg, struct ev_loop *loop, struct tls_ctx 
 			return NULL;
 		}
 		if (c->ntasks > 0)
-			tasks_changed(c, NULL, NULL);	/* nothing tracked yet: nothing to start */
+			tasks_changed(c, NULL, NULL, 1);	/* nothing tracked yet: nothing to start */
 	}
 	return c;
 }

@@ -1,7 +1,8 @@
 /*
  * Open-addressing hash table (linear probing, power-of-two size, load <= 1/2) from identity key
- * to a short list of tasks.  Keys are never deleted individually: the table is cleared and
- * rebuilt on every task change, which keeps probing simple and correct.
+ * to a short list of tasks.  A key whose last task leaves is deleted by backward shift (the
+ * entries after it in its run move up to their home or the hole), so no tombstones accumulate
+ * and every probe still stops at the first empty slot.
  */
 #include "poi/poi_targets.h"
 
@@ -129,6 +130,40 @@ poi_targets_add(struct poi_targets *t, uint64_t key, void *task)
 		return -1;
 	s->tasks[s->ntasks++] = task;
 	return 0;
+}
+
+int
+poi_targets_remove(struct poi_targets *t, uint64_t key, const void *task)
+{
+	if (key == 0 || t->used == 0)
+		return 0;
+	struct slot *s = probe(t->slots, t->cap, key);
+	size_t k;
+	if (s->key == 0)
+		return 0;
+	for (k = 0; k < s->ntasks && s->tasks[k] != task; k++)
+		;
+	if (k == s->ntasks)
+		return 0;
+	/* Keep the order of the others: it is the order their IRIs are sent in. */
+	memmove(&s->tasks[k], &s->tasks[k + 1], (s->ntasks - k - 1) * sizeof(s->tasks[0]));
+	if (--s->ntasks > 0)
+		return 1;
+	size_t mask = t->cap - 1, hole = (size_t)(s - t->slots), j = hole;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (t->slots[j].key == 0)
+			break;
+		size_t home = hash64(t->slots[j].key) & mask;
+		/* Entry j may fill the hole unless its home lies cyclically in (hole, j]. */
+		if (hole <= j ? (hole < home && home <= j) : (hole < home || home <= j))
+			continue;
+		t->slots[hole] = t->slots[j];
+		hole = j;
+	}
+	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
+	t->used--;
+	return 1;
 }
 
 size_t

@@ -5,9 +5,9 @@
  * number, their count (leading zeros matter: "001..." is not "1...") and the kind.  Matching a
  * subscriber then costs three hash probes on integers, no string compares.
  *
- * The table is rebuilt from the full task list whenever X1 changes a task (rare) and bumps a
+ * X1 changes update the table by the changed task's identities (add, remove) and bump a
  * generation counter; sessions cache their match with the generation it was computed for, so
- * the per-packet cost is one integer compare (see poi_match.c).
+ * the per-packet cost is one integer compare (poi_core.c session_match).
  *
  * IMEI: X1 carries 14 digits without the check digit (TS 103 221-1 imei pattern); GTPv2's MEI
  * carries an IMEI (15 digits incl. check digit) or IMEISV (16 digits).  Both are matched on
@@ -37,8 +37,11 @@ void poi_targets_free(struct poi_targets *);
 void poi_targets_clear(struct poi_targets *);
 /* Adds (key -> task).  Returns 0, or -1 on ENOMEM or more than POI_TARGETS_MAX_PER_ID tasks. */
 int poi_targets_add(struct poi_targets *, uint64_t key, void *task);
+/* Removes (key -> task); a key left without tasks leaves the table.  Returns 1 if it was
+ * there, else 0. */
+int poi_targets_remove(struct poi_targets *, uint64_t key, const void *task);
 /* Tasks for a key: returns the count (0 if none) and points *out at them (valid until the next
- * add/clear). */
+ * add/remove/clear). */
 size_t poi_targets_find(const struct poi_targets *, uint64_t key, void *const **out);
 size_t poi_targets_count(const struct poi_targets *);
 

@@ -16,8 +16,10 @@
 #include <pcap/pcap.h>
 
 #include "common/ev.h"
+#include "common/uuid.h"
 #include "epcgen/epcgen.h"
 #include "poi/poi_core.h"
+#include "poi/poi_targets.h"
 #include "sess/sess.h"
 
 struct fixture {
@@ -291,6 +293,89 @@ test_soi_by_every_identity_and_modify(void **state)
 	assert_int_equal(st->x2_events - before, soi[0]);
 }
 
+/* X3 packets the core's summary reports for task xid, or -1 if the task is not listed. */
+static long
+task_x3(struct fixture *f, const uint8_t xid[16])
+{
+	char id[UUID_STRLEN + 1], *buf = NULL, *p;
+	size_t len = 0;
+	long n = -1;
+	FILE *m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	poi_core_summary(f->core, m);
+	fclose(m);
+	uuid_format(xid, id);
+	if ((p = strstr(buf, id)) != NULL)
+		assert_int_equal(sscanf(p + UUID_STRLEN, " X2 %*u X3 %ld", &n), 1);
+	free(buf);
+	return n;
+}
+
+/*
+ * Several tasks on one identity: deactivating one leaves the others intercepting (the target
+ * index loses only that task).  More tasks than an identity can list (POI_TARGETS_MAX_PER_ID):
+ * the one refused starts nothing; once another is deactivated it is indexed, and intercepts.
+ */
+static void
+test_tasks_sharing_a_target(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t xid[POI_TARGETS_MAX_PER_ID + 1][16];
+	const struct poi_stats *st;
+	uint64_t before, soi = 0;
+
+	for (int i = 0; i <= POI_TARGETS_MAX_PER_ID; i++) {
+		const uint8_t x[16] = {0x31, 2, 3, 4, 5, 6, 0x40, 8, 0x80, 10, 11, 12, 13, 14, 15,
+		    (uint8_t)i};
+		memcpy(xid[i], x, 16);
+	}
+	replay_until_attached(f);
+	st = poi_core_stats(f->core);
+	for (int i = 0; i <= POI_TARGETS_MAX_PER_ID; i++) {
+		before = st->x2_events;
+		activate(f, f->imsi, X1_X2_AND_X3, xid[i]);
+		if (i == 0)
+			soi = st->x2_events - before;
+		/* the last one does not fit the identity's list: it starts nothing */
+		assert_int_equal(st->x2_events - before, i < POI_TARGETS_MAX_PER_ID ? soi : 0);
+	}
+	assert_true(soi >= 1);
+	deactivate(f, xid[0]);		/* makes room: the refused task is indexed now */
+	deactivate(f, xid[1]);
+	feed(f);
+	assert_int_equal(task_x3(f, xid[0]), -1);
+	assert_int_equal(task_x3(f, xid[1]), -1);
+	long x3 = task_x3(f, xid[2]);
+	assert_true(x3 > 0);
+	for (int i = 3; i <= POI_TARGETS_MAX_PER_ID; i++)
+		assert_int_equal(task_x3(f, xid[i]), x3);
+}
+
+/* Two tasks on one subscriber; the first is deactivated mid-capture: the second intercepts
+ * everything, the first only what came before. */
+static void
+test_deactivate_one_of_two(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t a[16] = {0x41, 2, 3, 4, 5, 6, 0x40, 8, 0x80, 10, 11, 12, 13, 14, 15, 1};
+	const uint8_t b[16] = {0x41, 2, 3, 4, 5, 6, 0x40, 8, 0x80, 10, 11, 12, 13, 14, 15, 2};
+	struct pcap_pkthdr *h;
+	const u_char *d;
+
+	activate(f, f->imsi, X1_X2_AND_X3, a);
+	activate(f, f->imsi, X1_X2_AND_X3, b);
+	for (int i = 0; i < 1500 && pcap_next_ex(f->p, &h, &d) == 1; i++)
+		poi_core_frame(f->core, pcap_datalink(f->p), h, d);
+	long a_before = task_x3(f, a);
+	assert_true(a_before > 0);
+	assert_int_equal(task_x3(f, b), a_before);
+	deactivate(f, a);
+	feed(f);
+	assert_int_equal(task_x3(f, a), -1);
+	assert_true(task_x3(f, b) > a_before);
+	assert_int_equal(poi_core_stats(f->core)->x3_packets, (uint64_t)(task_x3(f, b) + a_before));
+}
+
 /* A task activated mid-capture sees every later user packet of its target exactly as a task
  * active from the start does: what the POI cached about subscribers being no target (per
  * session and per bearer, poi_core.c on_gpdu) before the activation hides nothing. */
@@ -342,6 +427,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_soi_by_every_identity_and_modify, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_tasks_sharing_a_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deactivate_one_of_two, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
