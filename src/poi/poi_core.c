@@ -867,10 +867,48 @@ x1_dest_status(void *arg, const struct x1_dest *x, struct x1_dest_status *out)
 	out->status = ss.up ? X1_DST_ACTIVE : X1_DST_FAULT;
 }
 
+/*
+ * An ActivateTask or ModifyTask whose identity is already listed by POI_TARGETS_MAX_PER_ID other
+ * tasks is refused with an X1 error, before anything changes: accepting it would leave the
+ * warrant without interception and the ADMF believing otherwise.
+ */
+static int
+x1_check_task(void *arg, enum x1_msg_type type, const struct x1_task *t, char *desc,
+    size_t desclen)
+{
+	struct poi_core *c = arg;
+	int code = type == X1_MODIFY_TASK ? X1_C_MODIFY_FAILED : X1_C_ACTIVATE_FAILED;
+
+	for (size_t j = 0; j < t->ntargets; j++) {
+		const struct x1_target *g = &t->targets[j];
+		uint64_t key = poi_id_key(target_kind(g), g->value, strlen(g->value));
+		void *const *found;
+		size_t n, others;
+		if (key == 0) {
+			snprintf(desc, desclen, "target %zu cannot be matched", j + 1);
+			return code;
+		}
+		n = poi_targets_find(c->targets, key, &found);
+		others = n;
+		for (size_t i = 0; i < n; i++)
+			if (memcmp(((const struct poi_task *)found[i])->xid, t->xid, 16) == 0)
+				others--;	/* the task being modified */
+		/* Never the value: X1 answers travel to the ADMF and into logs. */
+		if (others >= POI_TARGETS_MAX_PER_ID) {
+			snprintf(desc, desclen, "target %zu is already named by %d active tasks, "
+			    "the most this POI matches per identity", j + 1,
+			    POI_TARGETS_MAX_PER_ID);
+			return code;
+		}
+	}
+	return 0;
+}
+
 void
 poi_core_x1_hooks(struct poi_core *c, struct x1_hooks *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->check_task = x1_check_task;
 	out->changed = x1_changed;
 	out->dest_status = x1_dest_status;
 	out->arg = c;

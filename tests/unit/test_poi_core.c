@@ -314,7 +314,8 @@ task_x3(struct fixture *f, const uint8_t xid[16])
 /*
  * Several tasks on one identity: deactivating one leaves the others intercepting (the target
  * index loses only that task).  More tasks than an identity can list (POI_TARGETS_MAX_PER_ID):
- * the one refused starts nothing; once another is deactivated it is indexed, and intercepts.
+ * X1 refuses the next ActivateTask; if one arrives anyway (a task store from before), it
+ * starts nothing, and once another is deactivated it is indexed and intercepts.
  */
 static void
 test_tasks_sharing_a_target(void **state)
@@ -332,6 +333,31 @@ test_tasks_sharing_a_target(void **state)
 	replay_until_attached(f);
 	st = poi_core_stats(f->core);
 	for (int i = 0; i <= POI_TARGETS_MAX_PER_ID; i++) {
+		if (i == POI_TARGETS_MAX_PER_ID) {
+			/* Over X1 the 17th is refused before anything changes (the event below is
+			 * what a task store loaded at start could still hold). */
+			struct x1_task t17;
+			char desc[256] = "";
+			memset(&t17, 0, sizeof(t17));
+			memcpy(t17.xid, xid[i], 16);
+			t17.ntargets = 2;
+			t17.targets[0].type = X1_TGT_IMSI;
+			snprintf(t17.targets[0].value, sizeof(t17.targets[0].value), "%s", f->imsi2);
+			t17.targets[1].type = X1_TGT_IMSI;
+			snprintf(t17.targets[1].value, sizeof(t17.targets[1].value), "%s", f->imsi);
+			assert_int_equal(hooks.check_task(hooks.arg, X1_ACTIVATE_TASK, &t17, desc,
+			    sizeof(desc)), X1_C_ACTIVATE_FAILED);
+			assert_non_null(strstr(desc, "target 2 "));
+			assert_null(strstr(desc, f->imsi));	/* never the value */
+			/* modifying one of the 16 on the same identity is fine */
+			memcpy(t17.xid, xid[5], 16);
+			assert_int_equal(hooks.check_task(hooks.arg, X1_MODIFY_TASK, &t17, desc,
+			    sizeof(desc)), 0);
+			t17.ntargets = 1;	/* another identity only */
+			memcpy(t17.xid, xid[i], 16);
+			assert_int_equal(hooks.check_task(hooks.arg, X1_ACTIVATE_TASK, &t17, desc,
+			    sizeof(desc)), 0);
+		}
 		before = st->x2_events;
 		activate(f, f->imsi, X1_X2_AND_X3, xid[i]);
 		if (i == 0)
