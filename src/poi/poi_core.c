@@ -28,6 +28,9 @@
 #define POI_MAX_MATCH	(3 * POI_TARGETS_MAX_PER_ID)
 #define POI_ARENA_CHUNK	256	/* match sets per arena block */
 _Static_assert(POI_MAX_MATCH <= 255, "poi_match.n is one octet");
+/* Target kinds convert to the tracker's identity kinds by value (target_kind callers). */
+_Static_assert((int)POI_ID_IMSI == (int)SESS_ID_IMSI && (int)POI_ID_MSISDN == (int)SESS_ID_MSISDN &&
+    (int)POI_ID_IMEI == (int)SESS_ID_MEI, "identity kinds are numbered alike");
 #define POI_IRI_BUF	4096	/* an encoded EPS IRI is ~250 bytes */
 
 struct poi_dest {
